@@ -1,0 +1,206 @@
+"""Run directories, the synthetic-set artifact and checkpoints; every write is atomic.
+
+A run directory holds::
+
+    config.json              the fully resolved configuration and plugin versions
+    synthetic.safetensors    stored parameters + labels; JSON metadata in the header
+    metrics.json             accuracy_mean, accuracy_std, runs, num_decoded, budget_used, budget_allowed, ...
+    preview.png              decoded instances per class (modalities that can draw)
+    checkpoints/last.safetensors   parameters + optimiser state + iteration, for --resume
+
+Only safetensors and JSON are read back: nothing from disk is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ddif_core.errors import DataError
+
+FORMAT = "ddif-synthetic/1"
+CHECKPOINT_FORMAT = "ddif-checkpoint/1"
+SYNTHETIC_FILE = "synthetic.safetensors"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+CHECKPOINT_FILE = Path("checkpoints") / "last.safetensors"
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Save tensors (made contiguous, on CPU) with ``meta`` as JSON under the header key 'ddif'."""
+    clean = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    with atomic_path(path) as tmp:
+        save_file(clean, str(tmp), metadata={"ddif": json.dumps(meta)})
+
+
+def read_safetensors(path: Path, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Load tensors and the 'ddif' JSON metadata; one clear error when the file is not ours or broken."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise DataError(f"{what} {path} does not exist")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+        tensors = load_file(str(path))
+        meta = json.loads(header["ddif"])
+    except (SafetensorError, OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise DataError(f"{what} {path} is not a readable ddif safetensors file ({type(exc).__name__})") from None
+    return tensors, meta
+
+
+def read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{what} {path} is not readable JSON ({type(exc).__name__})") from None
+
+
+def require_run_dir(path: Path) -> Path:
+    """Check that ``path`` is a ddif run directory (has config.json); return it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DataError(f"run directory {path} does not exist")
+    if not (path / CONFIG_FILE).is_file():
+        raise DataError(f"{path} is not a ddif run directory: it has no {CONFIG_FILE}")
+    return path
+
+
+@dataclass
+class SyntheticSet:
+    """A stored synthetic set: the parameterization (with its parameters) and the metadata.
+
+    ``SyntheticSet.load(run_dir).decode()`` gives ``(x, y)``: x (K, m, N...) and y (K,).
+    """
+
+    parameterization: Any  # ddif_core.parameterization.Parameterization
+    meta: dict[str, Any]
+    extra: dict[str, torch.Tensor]
+
+    @property
+    def labels(self) -> torch.Tensor:
+        return self.parameterization.labels
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.meta["sample_shape"])
+
+    @torch.no_grad()
+    def decode(self, shape: tuple[int, ...] | None = None, index: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode stored items at ``shape`` (default: the training shape).
+
+        :returns: x (k, m, N...) and y (k,).
+        """
+        x = self.parameterization.decode(index=index, shape=shape)
+        y = self.labels if index is None else self.labels[index]
+        return x, y
+
+    @classmethod
+    def load(cls, path: Path | str, registry: Any = None) -> "SyntheticSet":
+        """Read ``synthetic.safetensors`` from a run directory (or the file itself)."""
+        from ddif_core.parameterization import Plan
+        from ddif_core.plugins import get_registry
+
+        path = Path(path)
+        file = path / SYNTHETIC_FILE if path.is_dir() else path
+        tensors, meta = read_safetensors(file, "synthetic set")
+        if meta.get("format") != FORMAT:
+            raise DataError(f"{file} has format {meta.get('format')!r}, expected {FORMAT!r}")
+        registry = registry or get_registry()
+        cls_ = registry.get("parameterizations", meta["parameterization"])
+        options = cls_.Options.model_validate(meta["options"])
+        plan = Plan(**meta["plan"])
+        params = {k.removeprefix("param."): v for k, v in tensors.items() if k.startswith("param.")}
+        try:
+            obj = cls_.from_state(options, plan, tuple(meta["sample_shape"]), int(meta["num_classes"]), params)
+        except (ValueError, RuntimeError) as exc:
+            raise DataError(f"{file} does not match its metadata: {exc}") from None
+        extra = {k: v for k, v in tensors.items() if not k.startswith("param.") and k != "labels"}
+        return cls(obj, meta, extra)
+
+
+def synthetic_meta(synthetic: Any, **info: Any) -> dict[str, Any]:
+    """Metadata stored beside the parameters: enough to rebuild and decode them."""
+    plan = synthetic.plan
+    return {
+        "format": FORMAT,
+        "parameterization": synthetic.name,
+        "options": synthetic.options.model_dump(mode="json"),
+        "plan": {"per_class": plan.per_class, "params_per_item": plan.params_per_item, "settings": plan.settings},
+        "sample_shape": list(synthetic.sample_shape),
+        "num_classes": synthetic.num_classes,
+        **info,
+    }
+
+
+def save_synthetic(path: Path, synthetic: Any, extra: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Write the artifact: ``param.<name>`` tensors, ``labels`` and extra tensors (e.g. a learned step size)."""
+    tensors = {f"param.{k}": v for k, v in synthetic.named_parameters()}
+    tensors["labels"] = synthetic.labels
+    tensors.update(extra)
+    write_safetensors(path, tensors, meta)
+
+
+def save_checkpoint(run_dir: Path, iteration: int, synthetic: Any, optimizer: torch.optim.Optimizer,
+                    extra: dict[str, torch.Tensor], info: dict[str, Any]) -> None:
+    """Atomically write parameters, optimiser state and progress to ``checkpoints/last.safetensors``."""
+    tensors = {f"param.{k}": v for k, v in synthetic.named_parameters()}
+    tensors.update({f"extra.{k}": v for k, v in extra.items()})
+    state = optimizer.state_dict()
+    for i, st in state["state"].items():
+        for key, value in st.items():
+            tensors[f"opt.{i}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    meta = {"format": CHECKPOINT_FORMAT, "iteration": iteration, "param_groups": state["param_groups"], **info}
+    write_safetensors(run_dir / CHECKPOINT_FILE, tensors, meta)
+
+
+def load_checkpoint(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
+    """Return (tensors, meta) of the last checkpoint, or None when the run has none."""
+    path = run_dir / CHECKPOINT_FILE
+    if not path.exists():
+        return None
+    tensors, meta = read_safetensors(path, "checkpoint")
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise DataError(f"{path} has format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+    return tensors, meta
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, i, name = key.split(".", 2)
+            state.setdefault(int(i), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})

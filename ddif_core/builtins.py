@@ -1,0 +1,41 @@
+"""The parts that ship with ddif-core, registered through the same hooks as any plugin."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ddif_core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_matchers(register: Callable[[type], None]) -> None:
+    from ddif_core.matchers.dm import DistributionMatching
+
+    register(DistributionMatching)
+
+
+@hookimpl
+def register_parameterizations(register: Callable[[type], None]) -> None:
+    from ddif_core.parameterization import DDiFParameterization, VanillaParameterization
+
+    register(DDiFParameterization)
+    register(VanillaParameterization)
+
+
+@hookimpl
+def register_networks(register: Callable[[Any], None]) -> None:
+    from ddif_core.networks import NetworkDef
+
+    register(
+        NetworkDef(
+            name="mlp",
+            build=_build_mlp,
+            description="Two-hidden-layer ReLU MLP on the flattened instance (any modality; a quick baseline).",
+        )
+    )
+
+
+def _build_mlp(sample_shape: tuple[int, ...], num_classes: int) -> Any:
+    from ddif_core.mlp import MLP
+
+    return MLP(sample_shape, num_classes)

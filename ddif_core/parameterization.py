@@ -1,0 +1,255 @@
+"""How a synthetic set is stored under the budget and decoded into instances.
+
+``ddif`` stores every instance as a SIREN field (:class:`~ddif_core.fields.FieldBank`);
+``vanilla`` stores input-sized instances (pixels, voxels, frames), the paper's baseline. Both give
+the same interface to the engine and the matchers. Items are class-major: item ``c*per_class + j``
+is the j-th item of class c.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, Field
+
+from ddif_core.budget import BudgetReport, items_per_class, params_per_field, plan_field, values_per_instance
+from ddif_core.config import StrictModel
+from ddif_core.data import ClassBank
+from ddif_core.errors import ConfigError
+from ddif_core.fields import FieldBank
+from ddif_core.grid import coordinate_grid
+
+Progress = Callable[[str, int, int, float], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a parameterization will store: items per class and their size."""
+
+    per_class: int
+    params_per_item: int
+    settings: dict[str, Any]
+
+    def report(self, name: str, sample_shape: tuple[int, ...], num_classes: int, ipc: int) -> BudgetReport:
+        return BudgetReport(
+            parameterization=name,
+            sample_shape=tuple(sample_shape),
+            num_classes=num_classes,
+            ipc=ipc,
+            values_per_instance=values_per_instance(sample_shape),
+            params_per_field=self.params_per_item,
+            fields_per_class=self.per_class,
+            total_fields=self.per_class * num_classes,
+            total_budget=ipc * values_per_instance(sample_shape) * num_classes,
+            budget_used=self.per_class * num_classes * self.params_per_item,
+            layers=self.settings.get("layers"),
+            width=self.settings.get("width"),
+        )
+
+
+class Parameterization(torch.nn.Module, ABC):
+    """Base class; register subclasses with ``register_parameterizations``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel]]
+
+    def __init__(self, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int) -> None:
+        super().__init__()
+        self.options = options
+        self.plan = plan
+        self.sample_shape = tuple(int(s) for s in sample_shape)
+        self.num_classes = num_classes
+        labels = torch.arange(num_classes).repeat_interleave(plan.per_class)
+        self.register_buffer("labels", labels, persistent=False)  # (K,)
+
+    @classmethod
+    @abstractmethod
+    def make_plan(
+        cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int, table: dict[int, tuple[int, int]]
+    ) -> Plan:
+        """Size the synthetic set for ``ipc`` x D values per class.
+
+        :param table: the modality's Table-8 row for the dataset, ``{ipc: (layers, width)}``.
+        :raises ConfigError: when the budget cannot hold a single item.
+        """
+
+    @property
+    def num_items(self) -> int:
+        return self.plan.per_class * self.num_classes
+
+    def class_index(self, classes: torch.Tensor | None = None, per_class: int | None = None,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+        """Indices of items, class-major; optionally a random subset of ``per_class`` items per class.
+
+        :returns: (len(classes) * b,) LongTensor.
+        """
+        pc = self.plan.per_class
+        classes = torch.arange(self.num_classes) if classes is None else classes.cpu()
+        if per_class is None or per_class >= pc:
+            cols = torch.arange(pc).expand(len(classes), pc)
+        else:
+            cols = torch.rand(len(classes), pc, generator=generator).argsort(dim=1)[:, :per_class]
+        return (classes[:, None] * pc + cols).reshape(-1)
+
+    @abstractmethod
+    def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
+        """Initialise from real data (vanilla: copy instances; ddif: warm-up fit, Eq. 2)."""
+
+    @abstractmethod
+    def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:
+        """Decode items into instances.
+
+        :param index: (k,) item indices (all when omitted).
+        :param shape: (m, N_1', ..., N_n') target shape; default the training shape.
+        :returns: (k, m, N_1, ..., N_n), differentiable w.r.t. the stored parameters.
+        """
+
+    def num_stored_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    @classmethod
+    def from_state(cls, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
+                   tensors: dict[str, torch.Tensor]) -> "Parameterization":
+        """Rebuild from an artifact: construct, then load the stored tensors."""
+        obj = cls(options, plan, sample_shape, num_classes)
+        missing = set(dict(obj.named_parameters())) - set(tensors)
+        if missing:
+            raise ValueError(f"stored parameters are missing: {', '.join(sorted(missing))}")
+        obj.load_state_dict({k: tensors[k] for k in dict(obj.named_parameters())}, strict=False)
+        return obj
+
+
+class DDiFOptions(StrictModel):
+    layers: int | None = Field(None, ge=1, description="Sine layers L (default: the paper's Table 8, else a planner).")
+    width: int | None = Field(None, ge=1, description="Units d of every sine layer (default as for layers).")
+    w0: float = Field(30.0, gt=0, description="Frequency factor of the hidden sine layers.")
+    w0_first: float = Field(30.0, gt=0, description="Frequency factor of the first sine layer.")
+    fields_per_class: int | None = Field(
+        None, ge=1, description="Override the number of fields per class (must fit the budget)."
+    )
+    warmup_steps: int = Field(5000, ge=0, description="Adam steps fitting each field to a real instance (Eq. 2).")
+    warmup_lr: float = Field(5e-4, gt=0, description="Learning rate of the warm-up.")
+
+
+class DDiFParameterization(Parameterization):
+    """DDiF: each synthetic instance is a SIREN field decoded on the coordinate grid."""
+
+    name = "ddif"
+    description = "Synthetic instances as SIREN neural fields (DDiF, ICLR 2025)."
+    Options = DDiFOptions
+
+    def __init__(self, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__(options, plan, sample_shape, num_classes)
+        o: DDiFOptions = options  # type: ignore[assignment]
+        self.bank = FieldBank(
+            self.num_items,
+            in_features=len(self.sample_shape) - 1,
+            out_features=self.sample_shape[0],
+            layers=plan.settings["layers"],
+            width=plan.settings["width"],
+            w0=o.w0,
+            w0_first=o.w0_first,
+            generator=generator,
+        )
+        self._grids: dict[tuple[tuple[int, ...], str], torch.Tensor] = {}
+
+    @classmethod
+    def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
+                  table: dict[int, tuple[int, int]]) -> Plan:
+        o: DDiFOptions = options  # type: ignore[assignment]
+        layers, width = table.get(ipc) or plan_field(sample_shape, ipc)
+        layers, width = o.layers or layers, o.width or width
+        m, n = int(sample_shape[0]), len(sample_shape) - 1
+        b = params_per_field(n, layers, width, m)
+        fit = items_per_class(ipc, sample_shape, b)
+        if fit < 1:
+            raise ConfigError(
+                f"the budget of {ipc} x {values_per_instance(sample_shape)} values per class cannot hold one "
+                f"field of {b} parameters (layers={layers}, width={width}); lower param.width or param.layers, "
+                f"or raise --ipc"
+            )
+        per_class = fit
+        if o.fields_per_class is not None:
+            if o.fields_per_class > fit:
+                raise ConfigError(
+                    f"param.fields_per_class={o.fields_per_class} exceeds the budget, which holds {fit} fields "
+                    f"of {b} parameters per class"
+                )
+            per_class = o.fields_per_class
+        return Plan(per_class=per_class, params_per_item=b, settings={"layers": layers, "width": width})
+
+    def grid(self, shape: tuple[int, ...]) -> torch.Tensor:
+        dev = self.bank.weights[0].device
+        key = (tuple(shape), str(dev))
+        if key not in self._grids:
+            self._grids[key] = coordinate_grid(shape[1:], device=dev)
+        return self._grids[key]
+
+    def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
+        """Warm-up: fit every field to one random real instance of its class, all fields at once."""
+        o: DDiFOptions = self.options  # type: ignore[assignment]
+        # one distinct random real instance per field where the class has enough of them
+        targets = real.pick(self.plan.per_class, generator).to(self.bank.weights[0].device)  # (K, m, N...)
+        m = self.sample_shape[0]
+        targets = targets.reshape(self.num_items, m, -1).transpose(1, 2)  # (K, P, m)
+        if o.warmup_steps == 0:
+            return
+        report = None
+        if progress is not None:
+            def report(step: int, mse: float) -> None:
+                progress("warm-up", step + 1, o.warmup_steps, mse)
+        self.bank.fit(self.grid(self.sample_shape), targets, o.warmup_steps, o.warmup_lr, progress=report)
+
+    def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:
+        shape = tuple(shape) if shape is not None else self.sample_shape
+        out = self.bank.decode(self.grid(shape), index)  # (k, P, m)
+        return out.transpose(1, 2).reshape(out.shape[0], *shape)
+
+
+class VanillaOptions(StrictModel):
+    upsample: str = Field(
+        "bilinear", description="Interpolation when decoding at another resolution: nearest, bilinear, bicubic."
+    )
+
+
+class VanillaParameterization(Parameterization):
+    """The baseline: input-sized instances (pixels, voxels, frames) initialised from real ones."""
+
+    name = "vanilla"
+    description = "Input-sized synthetic instances (pixels/voxels/frames), the usual baseline."
+    Options = VanillaOptions
+
+    def __init__(self, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__(options, plan, sample_shape, num_classes)
+        self.values = torch.nn.Parameter(torch.randn(self.num_items, *self.sample_shape, generator=generator))
+
+    @classmethod
+    def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
+                  table: dict[int, tuple[int, int]]) -> Plan:
+        return Plan(per_class=ipc, params_per_item=values_per_instance(sample_shape), settings={})
+
+    def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
+        with torch.no_grad():
+            self.values.copy_(real.pick(self.plan.per_class, generator).to(self.values.device))
+
+    def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:
+        x = self.values if index is None else self.values.index_select(0, index.to(self.values.device))
+        if shape is None or tuple(shape) == self.sample_shape:
+            return x
+        o: VanillaOptions = self.options  # type: ignore[assignment]
+        spatial = tuple(shape[1:])
+        mode = o.upsample
+        if mode == "bilinear" and len(spatial) == 3:
+            mode = "trilinear"
+        if mode not in {"nearest", "bilinear", "bicubic", "trilinear"}:
+            raise ConfigError(f"param.upsample must be nearest, bilinear or bicubic, got '{o.upsample}'")
+        kwargs = {} if mode == "nearest" else {"align_corners": False}
+        return F.interpolate(x, size=spatial, mode=mode, **kwargs)

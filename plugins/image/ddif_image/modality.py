@@ -1,0 +1,187 @@
+"""The image modality: datasets, normalisation, DSA augmentation, previews and PNG export."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field
+from torchvision.utils import make_grid
+
+from ddif_core.config import StrictModel
+from ddif_core.data import LabelledData
+from ddif_core.errors import ConfigError, DataError
+from ddif_core.modality import DatasetInfo, Modality
+from ddif_image.datasets import DATASETS, ImageDataset
+from ddif_image.dsa import OPS, apply_dsa, sample_dsa_params
+from ddif_image.presets import PRESETS
+
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class ImageOptions(StrictModel):
+    resolution: int | None = Field(
+        None, ge=8, description="Side length for datasets read from image folders (ImageNet subsets: 128/256/512)."
+    )
+    dsa_strategy: str = Field(
+        "color_crop_cutout_flip_scale_rotate",
+        description="DSA operations joined by '_' (any of color, crop, cutout, flip, scale, rotate).",
+    )
+
+
+class ImageModality(Modality):
+    """2-D images (m channels x H x W): MNIST, Fashion-MNIST, CIFAR-10/100, ImageNet subsets."""
+
+    name = "image"
+    description = "Images: Fashion-MNIST/MNIST (IDX), CIFAR-10/100 (python batches); ConvNet; DSA."
+    Options = ImageOptions
+    default_dataset = "fashion-mnist"
+    default_network = "convnet"
+
+    def __init__(self, options: BaseModel | None = None, dataset: str | None = None,
+                 data_root: Path | None = None) -> None:
+        super().__init__(options, dataset, data_root)
+        self.spec: ImageDataset = DATASETS[self.dataset]
+        opts: ImageOptions = self.options  # type: ignore[assignment]
+        ops = tuple(opts.dsa_strategy.split("_")) if opts.dsa_strategy else ()
+        unknown = [op for op in ops if op not in OPS]
+        if unknown:
+            raise ConfigError(
+                f"modality.dsa_strategy has unknown operation(s) {', '.join(unknown)}; use any of {', '.join(OPS)}"
+            )
+        self.dsa_ops = ops
+        self._mean = torch.tensor(self.spec.mean).view(1, -1, 1, 1)
+        self._std = torch.tensor(self.spec.std).view(1, -1, 1, 1)
+
+    @classmethod
+    def datasets(cls) -> dict[str, DatasetInfo]:
+        return {name: cls._info(spec, None) for name, spec in DATASETS.items()}
+
+    @classmethod
+    def dataset_info(cls, dataset: str, options: BaseModel | None = None) -> DatasetInfo:
+        super().dataset_info(dataset, options)  # unknown names -> one clear error
+        res = getattr(options, "resolution", None)
+        return cls._info(DATASETS[dataset], res)
+
+    @staticmethod
+    def _info(spec: ImageDataset, resolution: int | None) -> DatasetInfo:
+        size = spec.size if spec.size is not None else (resolution or 128)
+        return DatasetInfo(
+            name=spec.name,
+            sample_shape=(spec.channels, size, size),
+            class_names=spec.classes,
+            description=spec.title,
+            field_table=spec.fields.get(size, {}),
+        )
+
+    @classmethod
+    def presets(cls) -> dict[str, dict[str, Any]]:
+        return PRESETS
+
+    # ---- reading -----------------------------------------------------------------------------
+    def _root(self) -> Path:
+        root = self.data_root or (Path(self.spec.default_root) if self.spec.default_root else None)
+        if root is None:
+            raise DataError(f"{self.spec.title} needs --data-root, the folder holding its files")
+        if not root.is_dir():
+            hint = " (install Debian's dataset-fashion-mnist or pass --data-root)" if self.dataset == "fashion-mnist" else ""
+            raise DataError(f"dataset root {root} does not exist or is not a folder{hint}")
+        return root
+
+    def load(self, split: str) -> LabelledData:
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        root = self._root()
+        if self.spec.reader == "idx":
+            images, labels = self._read_idx(root, split)
+        elif self.spec.reader == "cifar":
+            from ddif_image.cifar import read_cifar
+
+            images, labels = read_cifar(root, self.dataset, split)
+        else:
+            raise DataError(
+                f"reading {self.spec.title} from an ImageNet-style JPEG folder is not supported by this version of "
+                f"ddif-image; supported datasets: fashion-mnist, mnist, cifar10, cifar100"
+            )
+        x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)
+        if x.dim() == 3:
+            x = x.unsqueeze(1)  # (N, 1, H, W)
+        x = (x - self._mean) / self._std
+        y = torch.from_numpy(labels.astype(np.int64))
+        return LabelledData(x, y, list(self.spec.classes))
+
+    def _read_idx(self, root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+        from ddif_image.idx import IDXError, read_idx
+
+        paths = []
+        for stem in IDX_FILES[split]:
+            found = [root / f"{stem}{ext}" for ext in (".gz", "") if (root / f"{stem}{ext}").is_file()]
+            if not found:
+                expected = ", ".join(f"{s}[.gz]" for pair in IDX_FILES.values() for s in pair)
+                raise DataError(f"{root} has no {stem}[.gz]; expected the {self.spec.title} IDX files {expected}")
+            paths.append(found[0])
+        try:
+            images, labels = read_idx(paths[0]), read_idx(paths[1])
+        except IDXError as exc:
+            raise DataError(str(exc)) from None
+        if images.ndim != 3 or images.dtype != np.uint8 or images.shape[1:] != (28, 28):
+            raise DataError(f"{paths[0]} holds {images.dtype} data of shape {images.shape}, expected uint8 (N, 28, 28)")
+        if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+            raise DataError(f"{paths[1]} holds {labels.shape} labels, expected ({images.shape[0]},) to match {paths[0].name}")
+        if labels.size and int(labels.max()) >= len(self.spec.classes):
+            raise DataError(f"{paths[1]} has label {int(labels.max())}, expected 0..{len(self.spec.classes) - 1}")
+        return images, labels
+
+    # ---- augmentation ----------------------------------------------------------------------
+    def sample_augmentation(self, num_slots: int, generator: torch.Generator) -> Any | None:
+        return sample_dsa_params(num_slots, generator, self.dsa_ops) if self.dsa_ops else None
+
+    def augment(self, x: torch.Tensor, params: Any | None, slots: torch.Tensor | None = None) -> torch.Tensor:
+        return x if params is None else apply_dsa(x, params, slots)
+
+    # ---- for people ----------------------------------------------------------------------------
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        return (x * self._std.to(x.device) + self._mean.to(x.device)).clamp_(0.0, 1.0)
+
+    def _to_uint8(self, x: torch.Tensor) -> np.ndarray:
+        img = self.denormalize(x.detach().float().cpu().clone()).mul_(255.0).round_().to(torch.uint8)
+        return img.permute(1, 2, 0).numpy()  # (H, W, C)
+
+    def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
+        """A PNG grid: one row per class, up to ``max_per_class`` decoded instances per row."""
+        from PIL import Image
+
+        x = self.denormalize(x.detach().float().clone())
+        per_row = min(max_per_class, max(int((y == c).sum()) for c in y.unique()))
+        tiles = []
+        for c in range(self.info.num_classes):
+            items = x[y == c][:per_row]
+            blank = torch.ones(per_row - items.shape[0], *x.shape[1:])  # short rows padded with white
+            tiles.append(torch.cat([items, blank]))
+        grid = make_grid(torch.cat(tiles), nrow=per_row, padding=2, pad_value=1.0)
+        arr = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        mode = "L" if x.shape[1] == 1 else "RGB"
+        Image.fromarray(arr[..., 0] if mode == "L" else arr, mode=mode).save(path, format="PNG")
+
+    def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
+        """One PNG per instance under ``out_dir/<class>/``; returns the relative paths."""
+        from PIL import Image
+
+        out: list[str] = []
+        counters: dict[int, int] = {}
+        for img, label in zip(x, y.tolist()):
+            folder = f"{label:03d}_{re.sub(r'[^A-Za-z0-9_-]+', '_', self.class_names[label])}"
+            (out_dir / folder).mkdir(parents=True, exist_ok=True)
+            idx = counters.get(label, 0)
+            counters[label] = idx + 1
+            arr = self._to_uint8(img)
+            rel = f"{folder}/{idx:05d}.png"
+            Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(out_dir / rel, format="PNG")
+            out.append(rel)
+        return out

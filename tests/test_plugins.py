@@ -1,0 +1,114 @@
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from ddif_core import testing
+from ddif_core.errors import PluginError
+from ddif_core.hookspecs import hookimpl
+from ddif_core.plugins import Registry, load_plugins
+
+
+class FakeDist:
+    def __init__(self, name: str) -> None:
+        self.name, self.version = name, "9.9"
+
+
+class FakeEntryPoint:
+    def __init__(self, name: str, module: types.ModuleType | Exception, dist: str) -> None:
+        self.name, self.dist, self._module = name, FakeDist(dist), module
+
+    def load(self):
+        if isinstance(self._module, Exception):
+            raise self._module
+        return self._module
+
+
+def plugin(name: str, **hooks) -> types.ModuleType:
+    mod = types.ModuleType(name)
+    for hook_name, fn in hooks.items():
+        setattr(mod, hook_name, hookimpl(fn))
+    return mod
+
+
+def test_builtins_and_toy_registered(registry):
+    assert registry.names("matchers") == ["dm"]
+    assert registry.names("parameterizations") == ["ddif", "vanilla"]
+    assert "mlp" in registry.names("networks")
+    assert registry.entry("modalities", "toy").distribution == "ddif-testing"
+    data = registry.as_json()
+    assert set(data) == {"modalities", "matchers", "networks", "parameterizations", "errors"}
+    assert data["matchers"][0]["name"] == "dm" and data["matchers"][0]["distribution"] == "ddif-core"
+
+
+def test_unknown_name_lists_available_and_provider():
+    reg = Registry(load_plugins(entry_points=[]))
+    with pytest.raises(PluginError, match=r"unknown modality 'image' \(available: none installed\); install it with: pip install ddif-image"):
+        reg.get("modalities", "image")
+    with pytest.raises(PluginError, match=r"unknown matcher 'xx' \(available: dm\)"):
+        reg.get("matchers", "xx")
+
+
+def test_broken_plugin_is_recorded_not_raised():
+    eps = [FakeEntryPoint("video", ImportError("no module named av"), "ddif-video")]
+    reg = Registry(load_plugins(entry_points=eps))
+    assert reg.names("matchers") == ["dm"]
+    assert len(reg.errors) == 1 and "ddif-video" in reg.errors[0].message and "av" in reg.errors[0].message
+    with pytest.raises(PluginError, match="ddif-video is installed but failed to load"):
+        reg.get("modalities", "video")
+
+
+def test_misspelt_hook_fails_loudly():
+    bad = plugin("badhooks", register_modalitys=lambda register: None)
+    reg = Registry(load_plugins(entry_points=[FakeEntryPoint("bad", bad, "ddif-bad")]))
+    assert len(reg.errors) == 1
+    msg = reg.errors[0].message
+    assert "unknown hook" in msg and "register_modalitys" in msg and "register_modalities" in msg
+
+
+def test_hook_that_raises_is_recorded():
+    def boom(register):
+        raise RuntimeError("kaput")
+
+    reg = Registry(load_plugins(entry_points=[FakeEntryPoint("b", plugin("b", register_matchers=boom), "ddif-b")]))
+    assert any("kaput" in e.message and "ddif-b" in e.message for e in reg.errors)
+    assert reg.names("matchers") == ["dm"]
+
+
+def test_duplicate_name_names_both_distributions():
+    def again(register):
+        register(testing.ToyModality)
+
+    eps = [FakeEntryPoint("other", plugin("other", register_modalities=again), "ddif-other")]
+    reg = Registry(load_plugins(entry_points=eps, extra=[(testing, "ddif-testing")]))
+    with pytest.raises(PluginError, match="'toy' is registered by both ddif-other and ddif-testing"):
+        reg.get("modalities", "toy")
+    assert any("both" in e.message for e in reg.errors)
+
+
+def test_item_without_valid_name_is_an_error():
+    class Nameless:
+        name = "Bad Name"
+
+    reg = Registry(load_plugins(entry_points=[FakeEntryPoint("n", plugin("n", register_matchers=lambda register: register(Nameless)), "ddif-n")]))
+    assert any("lowercase 'name'" in e.message for e in reg.errors)
+
+
+def test_installed_broken_plugin_shows_in_ddif_plugins(tmp_path: Path):
+    """A real distribution on sys.path whose module fails to import: `ddif plugins --json` still works."""
+    site = tmp_path / "site"
+    dist = site / "ddif_broken-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ddif-broken\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[ddif]\nbroken = ddif_broken_plugin\n")
+    (site / "ddif_broken_plugin.py").write_text("raise ImportError('needs libfoo')\n")
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "ddif_core.cli", "plugins", "--json"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert any(e["distribution"] == "ddif-broken" and "needs libfoo" in e["message"] for e in data["errors"])
+    assert [m["name"] for m in data["matchers"]] == ["dm"]
