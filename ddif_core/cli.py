@@ -212,9 +212,10 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: int | None, runs: int |
         f"{res['epochs']} epochs, resolution {'x'.join(map(str, res['resolution']))})"
     ]
     if "accuracy_original" in res:
+        ratio = res["accuracy_drop_ratio"]
         lines.append(
             f"original     {res['accuracy_original']:.2f} %  (difference {res['accuracy_difference']:+.2f}, "
-            f"drop ratio {res['accuracy_drop_ratio']:.3f})"
+            f"drop ratio {'n/a' if ratio is None else format(ratio, '.3f')})"
         )
     _emit(res, as_json, lines)
 

@@ -21,8 +21,12 @@ from torch import nn
 
 from ddif_core.budget import params_per_field
 
-#: Upper bound on the elements of one hidden-activation chunk (k_chunk x p_chunk x width).
+#: Upper bound on the elements of one hidden-activation chunk (k_chunk x p_chunk x width) when decoding
+#: without gradients: the two reused buffers stay cache-sized.
 DEFAULT_CHUNK_ELEMENTS = 1 << 20
+#: With gradients every activation is kept for the backward pass anyway, so chunks only bound the
+#: transient temporaries; fewer, larger chunks avoid per-chunk overhead and the final concatenation.
+GRAD_CHUNK_ELEMENTS = 1 << 24
 
 
 class FieldBank(nn.Module):
@@ -49,6 +53,7 @@ class FieldBank(nn.Module):
         w0_first: float = 30.0,
         generator: torch.Generator | None = None,
         chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+        grad_chunk_elements: int = GRAD_CHUNK_ELEMENTS,
     ) -> None:
         super().__init__()
         if num_fields < 1:
@@ -63,6 +68,7 @@ class FieldBank(nn.Module):
         self.w0 = float(w0)
         self.w0_first = float(w0_first)
         self.chunk_elements = int(chunk_elements)
+        self.grad_chunk_elements = int(grad_chunk_elements)
         dims = [in_features] + [width] * layers + [out_features]
         self.weights = nn.ParameterList(
             nn.Parameter(torch.empty(num_fields, dims[i + 1], dims[i])) for i in range(len(dims) - 1)
@@ -91,12 +97,12 @@ class FieldBank(nn.Module):
             b_bound = 1.0 / math.sqrt(fan_in)
             b.copy_(torch.rand(b.shape, generator=generator) * (2 * b_bound) - b_bound)
 
-    def _chunks(self, k: int, p: int) -> tuple[int, int]:
-        """Field and point chunk sizes so that one hidden activation holds <= chunk_elements."""
+    def _chunks(self, k: int, p: int, limit: int) -> tuple[int, int]:
+        """Field and point chunk sizes so that one hidden activation holds <= ``limit`` elements."""
         per_field = p * self.width
-        if per_field <= self.chunk_elements:
-            return max(1, min(k, self.chunk_elements // per_field)), p
-        return 1, max(1, self.chunk_elements // self.width)
+        if per_field <= limit:
+            return max(1, min(k, limit // per_field)), p
+        return 1, max(1, limit // self.width)
 
     def decode(self, coords: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
         """Evaluate fields on shared coordinates.
@@ -113,9 +119,10 @@ class FieldBank(nn.Module):
             index = index.to(self.weights[0].device)
             params = [(w.index_select(0, index), b.index_select(0, index)) for w, b in params]
         k, p = params[0][0].shape[0], coords.shape[0]
-        kc, pc = self._chunks(k, p)
         if not torch.is_grad_enabled() or not any(w.requires_grad for w, _ in params):
+            kc, pc = self._chunks(k, p, self.chunk_elements)
             return self._decode_inference(coords, params, kc, pc)
+        kc, pc = self._chunks(k, p, max(self.chunk_elements, self.grad_chunk_elements))
         rows = []
         for k0 in range(0, k, kc):
             chunk = [(w[k0 : k0 + kc], b[k0 : k0 + kc]) for w, b in params]

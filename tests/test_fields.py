@@ -34,9 +34,10 @@ def test_chunked_decode_equals_whole_and_subsets():
     bank = FieldBank(9, 2, 3, 3, 5, generator=torch.Generator().manual_seed(1))
     coords = coordinate_grid((6, 7))
     whole = reference_decode(bank, coords)
-    bank.chunk_elements = 40  # forces chunks over fields and over points
+    bank.chunk_elements = bank.grad_chunk_elements = 40  # forces chunks over fields and over points
     with torch.no_grad():
         assert torch.allclose(bank.decode(coords), whole, atol=1e-5)
+    assert torch.allclose(bank.decode(coords), whole, atol=1e-5)  # chunked grad path
     idx = torch.tensor([8, 0, 3])
     assert torch.allclose(bank.decode(coords, idx), whole[idx], atol=1e-5)
 

@@ -150,8 +150,9 @@ class ImageModality(Modality):
         return (x * self._std.to(x.device) + self._mean.to(x.device)).clamp_(0.0, 1.0)
 
     def _to_uint8(self, x: torch.Tensor) -> np.ndarray:
-        img = self.denormalize(x.detach().float().cpu().clone()).mul_(255.0).round_().to(torch.uint8)
-        return img.permute(1, 2, 0).numpy()  # (H, W, C)
+        """One normalised instance (C, H, W) -> (H, W, C) uint8 pixels."""
+        img = self.denormalize(x.detach().float().cpu()[None].clone())[0].mul_(255.0).round_().to(torch.uint8)
+        return img.permute(1, 2, 0).numpy()
 
     def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
         """A PNG grid: one row per class, up to ``max_per_class`` decoded instances per row."""

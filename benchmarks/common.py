@@ -1,0 +1,82 @@
+"""Shared helpers of the benchmark scripts: timing, machine description, recording figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+RESULTS_JSON = HERE / "results"
+
+
+def best_of(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time in seconds of ``fn`` over ``repeats`` runs after ``warmup`` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def machine() -> dict[str, object]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def record(name: str, figures: dict[str, object]) -> Path:
+    """Write ``benchmarks/results/<name>.json`` with the figures, the machine and the command."""
+    RESULTS_JSON.mkdir(exist_ok=True)
+    path = RESULTS_JSON / f"{name}.json"
+    data = {
+        "benchmark": name,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "git": _git_rev(),
+        "figures": figures,
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(data["figures"], indent=2))
+    return path
+
+
+def _git_rev() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=HERE, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

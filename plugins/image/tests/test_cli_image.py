@@ -1,0 +1,82 @@
+"""The image plugin through the real CLI: budget rows of Table 8, a tiny run on IDX files, eval, decode."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ddif_core.cli import main
+
+TINY = ["--set", "param.warmup_steps=50", "--set", "distill.iterations=2", "--set", "matcher.batch_real=4",
+        "--set", "eval.runs=1", "--set", "eval.epochs=2", "--set", "param.fields_per_class=2",
+        "--set", "modality.dsa_strategy=flip_crop"]
+
+
+def cli(capsys, *args):
+    rc = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    "dataset,ipc,extra,params,fields",
+    [("cifar10", 1, [], 81, 37), ("cifar10", 10, [], 81, 379), ("cifar10", 50, [], 543, 282),
+     ("cifar100", 1, [], 173, 17), ("cifar100", 10, [], 333, 92), ("cifar100", 50, [], 1113, 138),
+     ("imagenette", 1, [], 963, 51), ("imagewoof", 10, [], 963, 510), ("imagenette", 50, [], 3523, 697),
+     ("imagenette", 1, ["--set", "modality.resolution=256"], 3523, 55), ("fashion-mnist", 1, [], 67, 11)],
+)
+def test_budget_rows_of_table_8(capsys, dataset, ipc, extra, params, fields):
+    rc, out, err = cli(capsys, "budget", "--modality", "image", "--dataset", dataset, "--ipc", ipc, *extra, "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["params_per_field"] == params and data["fields_per_class"] == fields
+    assert data["total_budget"] == ipc * data["values_per_instance"] * data["num_classes"]
+    assert {"layers", "width", "num_classes"} <= set(data)
+
+
+def test_run_eval_decode_end_to_end(capsys, idx_root, tmp_path):
+    out_dir = tmp_path / "run"
+    rc, out, err = cli(capsys, "run", "--modality", "image", "--loss", "dm", "--dataset", "fashion-mnist",
+                       "--data-root", idx_root, "--out", out_dir, "--device", "cpu", "-q", "--json", *TINY)
+    assert rc == 0, err
+    metrics = json.loads(out)
+    assert metrics["num_decoded"] == 20 and metrics["budget_allowed"] == 7840 and metrics["budget_used"] == 20 * 67
+    assert Image.open(out_dir / "preview.png").size == (2 * 30 + 2, 10 * 30 + 2)
+
+    rc, out, err = cli(capsys, "eval", out_dir, "--resolution", 36, "--runs", 1, "--epochs", 1, "--json", "-q")
+    assert rc == 0, err
+    res = json.loads(out)
+    assert res["resolution"] == [36, 36] and "accuracy_drop_ratio" in res
+
+    rc, out, err = cli(capsys, "decode", out_dir, "--out", tmp_path / "png", "--resolution", 56)
+    assert rc == 0, err
+    rows = (tmp_path / "png" / "labels.csv").read_text().splitlines()
+    assert len(rows) == 21 and rows[1] == "000_T-shirt_top/00000.png,0,T-shirt/top"
+    assert Image.open(tmp_path / "png" / "000_T-shirt_top" / "00000.png").size == (56, 56)
+
+
+def test_missing_data_root_is_one_sentence(capsys, tmp_path):
+    rc, _, err = cli(capsys, "run", "--modality", "image", "--data-root", tmp_path / "none", "--out",
+                     tmp_path / "r", "-q", *TINY)
+    assert rc == 1 and "dataset root" in err and "does not exist" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r" / "synthetic.safetensors").exists()
+
+
+def test_corrupt_data_file_is_named(capsys, idx_root, tmp_path):
+    (idx_root / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    rc, _, err = cli(capsys, "run", "--modality", "image", "--data-root", idx_root, "--out", tmp_path / "r",
+                     "-q", *TINY)
+    assert rc == 1 and "t10k-images-idx3-ubyte.gz" in err
+
+
+def test_budget_too_small_for_one_field(capsys):
+    rc, _, err = cli(capsys, "budget", "--modality", "image", "--dataset", "fashion-mnist", "--set", "param.width=40")
+    assert rc == 1 and "cannot hold one field" in err
+
+
+def test_presets_listed(capsys):
+    rc, out, _ = cli(capsys, "presets", "--modality", "image", "--json")
+    data = json.loads(out)["image"]
+    assert data["demo"]["run"]["dataset"] == "fashion-mnist"
+    assert data["fashion-mnist"]["distill"]["iterations"] == 20000 and data["fashion-mnist"]["eval"]["runs"] == 5
