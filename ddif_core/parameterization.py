@@ -209,8 +209,8 @@ class DDiFParameterization(Parameterization):
 
     def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:
         shape = tuple(shape) if shape is not None else self.sample_shape
-        out = self.bank.decode(self.grid(shape), index)  # (k, P, m)
-        return out.transpose(1, 2).reshape(out.shape[0], *shape)
+        out = self.bank.decode_channels_first(self.grid(shape), index)  # (k, m, P)
+        return out.reshape(out.shape[0], *shape)
 
 
 class VanillaOptions(StrictModel):

@@ -11,10 +11,10 @@ def reference_decode(bank: FieldBank, coords: torch.Tensor) -> torch.Tensor:
     """One field at a time, written out from the SIREN equations."""
     outs = []
     for k in range(bank.num_fields):
-        h = torch.sin(bank.w0_first * (coords @ bank.weights[0][k].T + bank.biases[0][k]))
+        h = torch.sin(bank.w0_first * (coords @ bank.weights[0][k].T + bank.biases[0][k, :, 0]))
         for i in range(1, bank.layers):
-            h = torch.sin(bank.w0 * (h @ bank.weights[i][k].T + bank.biases[i][k]))
-        outs.append(h @ bank.weights[-1][k].T + bank.biases[-1][k])
+            h = torch.sin(bank.w0 * (h @ bank.weights[i][k].T + bank.biases[i][k, :, 0]))
+        outs.append(h @ bank.weights[-1][k].T + bank.biases[-1][k, :, 0])
     return torch.stack(outs)
 
 
