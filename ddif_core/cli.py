@@ -247,6 +247,16 @@ def _add_plugin_commands() -> None:
             ps.errors.append(LoadError(impl.plugin_name, dist, f"register_commands of {dist} failed: {exc}"))
 
 
+def _warn_broken_plugins(args: list[str]) -> None:
+    """Plugins that failed to load are named on stderr by every command but ``ddif plugins``."""
+    from ddif_core.plugins import default_plugin_set
+
+    if "plugins" in args[:1]:
+        return
+    for err in default_plugin_set().errors:
+        click.echo(f"warning: {err.message} (see 'ddif plugins')", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ddif`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -255,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         args = [a for a in args if a != "--debug"]
     try:
         _add_plugin_commands()
+        _warn_broken_plugins(args)
         cli.main(args=args, prog_name="ddif", standalone_mode=False)
         return 0
     except click.exceptions.Exit as exc:

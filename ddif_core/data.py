@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ddif_core.errors import DataError
+
 
 @dataclass
 class LabelledData:
@@ -48,7 +50,7 @@ class ClassBank:
         self.counts = torch.bincount(self.y.cpu(), minlength=c)  # (C,)
         missing = [data.class_names[i] for i in range(c) if int(self.counts[i]) == 0]
         if missing:
-            raise ValueError(f"classes without any training instance: {', '.join(missing)}")
+            raise DataError(f"the training split has no instance of class(es) {', '.join(missing)}")
         self.offsets = torch.cumsum(self.counts, 0) - self.counts  # (C,) first index of each class
 
     @property

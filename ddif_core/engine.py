@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from ddif_core import artifact
 from ddif_core.config import RunConfig, validate_options
+from ddif_core.cpu import tune_allocator
 from ddif_core.data import ClassBank, LabelledData
 from ddif_core.errors import ConfigError, DataError, TrainingError
 from ddif_core.evaluate import EvalResult, evaluate
@@ -43,6 +44,13 @@ def resolve_device(name: str) -> torch.device:
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ConfigError("--device mps was asked for but this torch has no MPS device; use --device cpu or auto")
     return torch.device(name)
+
+
+def prepare_process(device: torch.device) -> None:
+    """Per-process settings for fast CPU training (glibc allocator thresholds, denormals flushed)."""
+    if device.type == "cpu":
+        tune_allocator()
+        torch.set_flush_denormal(True)
 
 
 def iteration_seed(seed: int, iteration: int) -> int:
@@ -173,21 +181,22 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
     parts = resolve_parts(config, registry)
     plan, budget = plan_budget(parts, config.run.ipc)
     device = resolve_device(config.run.device)
+    prepare_process(device)
+    modality = parts.modality
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    train = load_split(modality, "train", device)  # data problems surface before anything is written
+    test = load_split(modality, "test", device)
+    real = ClassBank(train)
+    timings["load_s"] = time.perf_counter() - t
     run_dir = prepare_run_dir(config, resume, parts.registry)
     seed = config.run.seed
     torch.manual_seed(seed)
-    modality = parts.modality
     console.log(
         f"ddif: {modality.name}/{modality.dataset} ipc={config.run.ipc} param={config.run.param} "
         f"loss={config.run.loss} -> {budget.fields_per_class} x {budget.params_per_field}-parameter items per class "
         f"(budget {budget.budget_used}/{budget.total_budget}); device {device}; run dir {run_dir}"
     )
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    train = load_split(modality, "train", device)
-    test = load_split(modality, "test", device)
-    real = ClassBank(train)
-    timings["load_s"] = time.perf_counter() - t
 
     synthetic = parts.param_cls(parts.param_options, plan, modality.sample_shape, real.num_classes,
                                 generator=torch.Generator().manual_seed(seed)).to(device)
@@ -202,8 +211,8 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         settings=config.to_dict(),
     )
     extra_params = list(matcher.state().values())
-    optimizer = torch.optim.Adam([*synthetic.parameters(), *[p for p in extra_params if p.requires_grad]],
-                                 lr=config.distill.lr)
+    lr = getattr(parts.param_options, "lr", None) or config.distill.lr  # a parameterization may set its own
+    optimizer = torch.optim.Adam([*synthetic.parameters(), *[p for p in extra_params if p.requires_grad]], lr=lr)
     start, losses = 0, []
     ckpt = artifact.load_checkpoint(run_dir) if resume else None
     if ckpt is not None:

@@ -135,6 +135,7 @@ class DDiFOptions(StrictModel):
     )
     warmup_steps: int = Field(5000, ge=0, description="Adam steps fitting each field to a real instance (Eq. 2).")
     warmup_lr: float = Field(5e-4, gt=0, description="Learning rate of the warm-up.")
+    lr: float | None = Field(None, gt=0, description="Adam learning rate of the field parameters (default distill.lr).")
 
 
 class DDiFParameterization(Parameterization):
@@ -214,6 +215,7 @@ class DDiFParameterization(Parameterization):
 
 
 class VanillaOptions(StrictModel):
+    lr: float | None = Field(None, gt=0, description="Adam learning rate of the stored values (default distill.lr).")
     upsample: str = Field(
         "bilinear", description="Interpolation when decoding at another resolution: nearest, bilinear, bicubic."
     )

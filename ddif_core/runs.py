@@ -14,7 +14,7 @@ import torch
 from ddif_core import artifact
 from ddif_core.config import RunConfig
 from ddif_core.data import LabelledData
-from ddif_core.engine import Console, evaluate_synthetic, load_split, resolve_device, resolve_parts
+from ddif_core.engine import Console, evaluate_synthetic, load_split, prepare_process, resolve_device, resolve_parts
 from ddif_core.errors import ConfigError, DataError
 from ddif_core.plugins import Registry
 
@@ -69,6 +69,7 @@ def evaluate_run(
         raise ConfigError(f"--resolution must be a positive number of points per axis, got {resolution}")
     parts = resolve_parts(config, registry)
     dev = resolve_device(config.run.device)
+    prepare_process(dev)
     modality = parts.modality
     shape = modality.shape_at(resolution) if resolution else tuple(modality.sample_shape)
     test = load_split(modality, "test", dev)

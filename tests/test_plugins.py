@@ -112,3 +112,7 @@ def test_installed_broken_plugin_shows_in_ddif_plugins(tmp_path: Path):
     data = json.loads(proc.stdout)
     assert any(e["distribution"] == "ddif-broken" and "needs libfoo" in e["message"] for e in data["errors"])
     assert [m["name"] for m in data["matchers"]] == ["dm"]
+    other = subprocess.run([sys.executable, "-m", "ddif_core.cli", "--help"], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert other.returncode == 0 and "Commands:" in other.stdout
+    assert "warning: plugin 'broken' from ddif-broken failed to import" in other.stderr
