@@ -49,7 +49,7 @@ class DistillSection(StrictModel):
 
 
 class EvalSection(StrictModel):
-    runs: int = Field(5, ge=0, description="Freshly initialised networks trained on the synthetic set.")
+    runs: int = Field(5, ge=1, description="Freshly initialised networks trained on the synthetic set.")
     epochs: int = Field(1000, ge=1, description="Training epochs of each evaluation network.")
     lr: float = Field(0.01, gt=0, description="SGD learning rate (x0.1 at half of the epochs).")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")

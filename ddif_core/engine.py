@@ -291,7 +291,8 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
 
 
 def evaluate_synthetic(parts: Parts, config: RunConfig, x: torch.Tensor, y: torch.Tensor, test: LabelledData,
-              device: torch.device, console: Console, shape: tuple[int, ...]) -> EvalResult:
+                       device: torch.device, console: Console, shape: tuple[int, ...]) -> EvalResult:
+    """Train ``eval.runs`` fresh networks on x (K, m, ...) / y (K,) and score them on ``test``."""
     opts = config.eval
     net_name = opts.net or parts.modality.default_network
     with console.bar(f"eval ({opts.runs} x {net_name})", opts.runs * opts.epochs) as bar:
