@@ -65,3 +65,21 @@ def test_plugins_json_shape(capsys):
     data = json.loads(out)
     assert rc == 0 and set(data) == {"modalities", "matchers", "networks", "parameterizations", "errors"}
     assert {"name": "dm", "distribution": "ddif-core"}.items() <= data["matchers"][0].items()
+
+
+def test_core_alone_names_the_missing_plugin(capsys, monkeypatch):
+    """As after `pip install ddif-core` with no plugin: `ddif plugins` works, `ddif run` names ddif-image."""
+    from ddif_core import plugins
+
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group: [])
+    plugins._default_plugins.cache_clear()
+    plugins.get_registry.cache_clear()
+    try:
+        rc, out, err = run_cli(capsys, "plugins", "--json")
+        assert rc == 0 and json.loads(out)["modalities"] == []
+        rc, _, err = run_cli(capsys, "run", "--modality", "image", "--loss", "dm")
+        assert rc == 1
+        assert err.strip() == "error: unknown modality 'image' (available: none installed); install it with: pip install ddif-image"
+    finally:
+        plugins._default_plugins.cache_clear()
+        plugins.get_registry.cache_clear()

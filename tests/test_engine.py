@@ -134,3 +134,23 @@ def test_check_matcher_and_check_modality_pass_for_builtins():
     losses = testing.check_matcher(DistributionMatching)
     assert len(losses) == 2 and all(v >= 0 for v in losses)
     testing.check_modality(testing.ToyModality)
+
+
+def test_vanilla_cross_resolution_uses_interpolation(tmp_path, registry):
+    r = run(config(tmp_path, "param.upsample=nearest", param="vanilla"), quiet=True, registry=registry)
+    syn = artifact.SyntheticSet.load(r.run_dir, registry)
+    x, _ = syn.decode()
+    x16, _ = syn.decode((1, 16, 16))
+    assert torch.equal(x16[:, :, ::2, ::2], x)  # nearest x2 repeats every value
+    res = evaluate_run(r.run_dir, resolution=16, runs=1, epochs=1, quiet=True, registry=registry)
+    assert res["resolution"] == [16, 16] and res["parameterization"] == "vanilla"
+
+
+def test_corrupt_artifact_is_reported(tmp_path, registry):
+    r = run(config(tmp_path), quiet=True, registry=registry)
+    (r.run_dir / "synthetic.safetensors").write_bytes(b"\x00" * 20)
+    with pytest.raises(DataError, match="is not a readable ddif safetensors file"):
+        evaluate_run(r.run_dir, quiet=True, registry=registry)
+    (r.run_dir / "synthetic.safetensors").unlink()
+    with pytest.raises(DataError, match="has no synthetic.safetensors yet"):
+        evaluate_run(r.run_dir, quiet=True, registry=registry)
