@@ -9,9 +9,11 @@ from ddif_core.hookspecs import hookimpl
 
 @hookimpl
 def register_matchers(register: Callable[[type], None]) -> None:
+    from ddif_core.matchers.dc import GradientMatching
     from ddif_core.matchers.dm import DistributionMatching
 
     register(DistributionMatching)
+    register(GradientMatching)
 
 
 @hookimpl

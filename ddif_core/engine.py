@@ -215,9 +215,12 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
     optimizer = torch.optim.Adam([*synthetic.parameters(), *[p for p in extra_params if p.requires_grad]], lr=lr)
     start, losses = 0, []
     ckpt = artifact.load_checkpoint(run_dir) if resume else None
+    matcher.prepare(ctx)
     if ckpt is not None:
         tensors, meta = ckpt
         _restore(synthetic, matcher, optimizer, tensors, meta)
+        matcher.restore_state(ctx, {k.removeprefix("extra.matcher."): v for k, v in tensors.items()
+                                    if k.startswith("extra.matcher.")})
         start, losses = int(meta["iteration"]), list(meta.get("losses", []))
         timings.update(meta.get("timings", {}))
         console.log(f"ddif: resuming {run_dir} at iteration {start}")
@@ -233,7 +236,6 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         timings["init_s"] = time.perf_counter() - t
         _checkpoint(run_dir, 0, synthetic, matcher, optimizer, losses, timings)
 
-    matcher.prepare(ctx)
     iterations = config.distill.iterations
     t = time.perf_counter() - timings.get("distill_s", 0.0)
     with console.bar("distill", iterations, initial=start) as bar:
@@ -313,8 +315,9 @@ def _write_preview(modality: Modality, x: torch.Tensor, y: torch.Tensor, run_dir
 
 def _checkpoint(run_dir: Path, iteration: int, synthetic: Parameterization, matcher: Matcher,
                 optimizer: torch.optim.Optimizer, losses: list[float], timings: dict[str, float]) -> None:
-    artifact.save_checkpoint(run_dir, iteration, synthetic, optimizer, matcher.state(),
-                             {"losses": losses, "timings": timings})
+    extra = dict(matcher.state())
+    extra.update({f"matcher.{k}": v for k, v in matcher.checkpoint_state().items()})
+    artifact.save_checkpoint(run_dir, iteration, synthetic, optimizer, extra, {"losses": losses, "timings": timings})
 
 
 def _restore(synthetic: Parameterization, matcher: Matcher, optimizer: torch.optim.Optimizer,

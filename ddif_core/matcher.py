@@ -75,3 +75,11 @@ class Matcher(ABC):
     def state(self) -> dict[str, torch.Tensor]:
         """Extra learnable tensors to checkpoint and store in the artifact (e.g. TM's step size)."""
         return {}
+
+    def checkpoint_state(self) -> dict[str, torch.Tensor]:
+        """Internal tensors carried from one iteration to the next (e.g. DC's network), checkpointed so
+        that ``--resume`` continues exactly; restored with :meth:`restore_state`."""
+        return {}
+
+    def restore_state(self, ctx: DistillContext, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`checkpoint_state` returned (called after :meth:`prepare`)."""
