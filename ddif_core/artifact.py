@@ -127,6 +127,10 @@ class SyntheticSet:
         y = self.labels if index is None else self.labels[index]
         return x, y
 
+    def modality_state(self) -> dict[str, torch.Tensor]:
+        """The modality's fitted tensors stored with the set (see ``Modality.state``)."""
+        return {k.removeprefix("modality."): v for k, v in self.extra.items() if k.startswith("modality.")}
+
     @classmethod
     def load(cls, path: Path | str, registry: Any = None) -> "SyntheticSet":
         """Read ``synthetic.safetensors`` from a run directory (or the file itself)."""

@@ -267,7 +267,8 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         synthetic, modality=modality.name, dataset=modality.dataset, class_names=modality.class_names,
         loss=config.run.loss, seed=seed,
     )
-    artifact.save_synthetic(run_dir / artifact.SYNTHETIC_FILE, synthetic, matcher.state(), meta)
+    stored = {**matcher.state(), **{f"modality.{k}": v for k, v in modality.state().items()}}
+    artifact.save_synthetic(run_dir / artifact.SYNTHETIC_FILE, synthetic, stored, meta)
     with torch.no_grad():
         x_syn = synthetic.decode()
     y_syn = synthetic.labels

@@ -130,6 +130,18 @@ class Modality(ABC):
         """
         return x
 
+    # ---- state fitted on the data (stored in the artifact) --------------------------------------
+    def state(self) -> dict[str, torch.Tensor]:
+        """Tensors fitted on the training data that decoding depends on (e.g. a ZCA matrix).
+
+        The engine stores them in ``synthetic.safetensors`` (as ``modality.<name>``) so that a saved run
+        is shown and evaluated with exactly the transform it was distilled in.
+        """
+        return {}
+
+    def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Adopt tensors returned by :meth:`state` (called before :meth:`load` when re-opening a run)."""
+
     # ---- for people ---------------------------------------------------------------------------
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """Undo the loader's normalisation (for previews and exported files)."""

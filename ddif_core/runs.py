@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
 
 from ddif_core import artifact
 from ddif_core.config import RunConfig
@@ -71,6 +70,7 @@ def evaluate_run(
     dev = resolve_device(config.run.device)
     prepare_process(dev)
     modality = parts.modality
+    modality.load_state(synthetic.modality_state())
     shape = modality.shape_at(resolution) if resolution else tuple(modality.sample_shape)
     test = load_split(modality, "test", dev)
     if shape != tuple(modality.sample_shape):
@@ -106,6 +106,7 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | None = None,
     config, synthetic = load_run(Path(run_dir), registry)
     parts = resolve_parts(config, registry)
     modality = parts.modality
+    modality.load_state(synthetic.modality_state())
     shape = modality.shape_at(resolution) if resolution else tuple(modality.sample_shape)
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):

@@ -18,6 +18,7 @@ from ddif_core.modality import DatasetInfo, Modality
 from ddif_image.datasets import DATASETS, ImageDataset
 from ddif_image.dsa import OPS, apply_dsa, sample_dsa_params
 from ddif_image.presets import PRESETS
+from ddif_image.zca import ZCA
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -33,6 +34,8 @@ class ImageOptions(StrictModel):
         "color_crop_cutout_flip_scale_rotate",
         description="DSA operations joined by '_' (any of color, crop, cutout, flip, scale, rotate).",
     )
+    zca: bool = Field(False, description="ZCA-whiten the images (fitted on the training split; stored in the artifact).")
+    zca_eps: float = Field(0.1, gt=0, description="Regulariser added to the eigenvalues of the ZCA whitening.")
 
 
 class ImageModality(Modality):
@@ -58,6 +61,7 @@ class ImageModality(Modality):
         self.dsa_ops = ops
         self._mean = torch.tensor(self.spec.mean).view(1, -1, 1, 1)
         self._std = torch.tensor(self.spec.std).view(1, -1, 1, 1)
+        self._zca: ZCA | None = None
 
     @classmethod
     def datasets(cls) -> dict[str, DatasetInfo]:
@@ -95,6 +99,23 @@ class ImageModality(Modality):
         return root
 
     def load(self, split: str) -> LabelledData:
+        """Read ``split``, normalise with the dataset's mean/std, and ZCA-whiten when asked to."""
+        data = self._load_normalised(split)
+        if not getattr(self.options, "zca", False):
+            return data
+        if self._zca is None:
+            train = data if split == "train" else self._load_normalised("train")
+            self._zca = ZCA.fit(train.x, getattr(self.options, "zca_eps", 0.1))
+        return LabelledData(self._zca.whiten(data.x), data.y, data.class_names)
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return self._zca.state() if self._zca is not None else {}
+
+    def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        if "zca_matrix" in tensors:
+            self._zca = ZCA.from_state(tensors)
+
+    def _load_normalised(self, split: str) -> LabelledData:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         root = self._root()
@@ -147,6 +168,9 @@ class ImageModality(Modality):
 
     # ---- for people ----------------------------------------------------------------------------
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) model-space images -> pixels in [0, 1] (un-whitened first when ZCA is on)."""
+        if self._zca is not None:
+            x = self._zca.unwhiten(x)
         return (x * self._std.to(x.device) + self._mean.to(x.device)).clamp_(0.0, 1.0)
 
     def _to_uint8(self, x: torch.Tensor) -> np.ndarray:

@@ -1,7 +1,6 @@
 """The image plugin through the real CLI: budget rows of Table 8, a tiny run on IDX files, eval, decode."""
 
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -80,3 +79,19 @@ def test_presets_listed(capsys):
     data = json.loads(out)["image"]
     assert data["demo"]["run"]["dataset"] == "fashion-mnist"
     assert data["fashion-mnist"]["distill"]["iterations"] == 20000 and data["fashion-mnist"]["eval"]["runs"] == 5
+
+
+def test_zca_run_stores_the_whitening_and_decodes_unwhitened(capsys, idx_root, tmp_path):
+    from ddif_core.artifact import SyntheticSet
+
+    out_dir = tmp_path / "zca"
+    rc, out, err = cli(capsys, "run", "--modality", "image", "--data-root", idx_root, "--out", out_dir,
+                       "--device", "cpu", "-q", "--json", *TINY, "--set", "modality.zca=true")
+    assert rc == 0, err
+    syn = SyntheticSet.load(out_dir)
+    assert syn.modality_state()["zca_matrix"].shape == (784, 784)
+    rc, out, err = cli(capsys, "eval", out_dir, "--runs", 1, "--epochs", 1, "--json", "-q")
+    assert rc == 0, err
+    rc, _, err = cli(capsys, "decode", out_dir, "--out", tmp_path / "png")
+    assert rc == 0, err
+    assert Image.open(tmp_path / "png" / "000_T-shirt_top" / "00000.png").size == (28, 28)

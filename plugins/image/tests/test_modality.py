@@ -1,5 +1,4 @@
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +105,26 @@ def test_preview_and_export_write_real_pngs(idx_root, tmp_path):
     assert files[0] == "000_T-shirt_top/00000.png"
     back = np.array(Image.open(tmp_path / "out" / files[0]))
     assert back.shape == (28, 28) and back[2, 10] == 250
+
+
+def test_zca_whitens_train_and_round_trips(idx_root):
+    opts = ImageModality.Options(zca=True, zca_eps=1e-3)
+    mod = ImageModality(opts, "fashion-mnist", idx_root)
+    train = mod.load("train")
+    plain = ImageModality(None, "fashion-mnist", idx_root).load("train")
+    flat = train.x.reshape(train.x.shape[0], -1).double()
+    assert flat.mean(0).abs().max() < 1e-4  # centred
+    back = mod.denormalize(train.x[:3])
+    assert torch.allclose(back, ImageModality(None, "fashion-mnist", idx_root).denormalize(plain.x[:3]), atol=1e-3)
+    state = mod.state()
+    assert set(state) == {"zca_mean", "zca_matrix", "zca_inverse"} and state["zca_matrix"].shape == (784, 784)
+    again = ImageModality(opts, "fashion-mnist", idx_root)
+    again.load_state(state)
+    assert torch.allclose(again.load("test").x, mod.load("test").x, atol=1e-5)
+
+
+def test_zca_refuses_imagenet_sized_images():
+    from ddif_image.zca import ZCA
+
+    with pytest.raises(ConfigError, match="modality.zca needs a 49152 x 49152 matrix"):
+        ZCA.fit(torch.zeros(2, 3, 128, 128))
