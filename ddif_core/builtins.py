@@ -11,9 +11,11 @@ from ddif_core.hookspecs import hookimpl
 def register_matchers(register: Callable[[type], None]) -> None:
     from ddif_core.matchers.dc import GradientMatching
     from ddif_core.matchers.dm import DistributionMatching
+    from ddif_core.matchers.tm import TrajectoryMatching
 
     register(DistributionMatching)
     register(GradientMatching)
+    register(TrajectoryMatching)
 
 
 @hookimpl

@@ -136,6 +136,7 @@ class RunResult:
 def _run_info(config: RunConfig, registry: Registry) -> dict[str, Any]:
     return {
         "config": config.to_dict(),
+        "eval_set": sorted(config.eval.model_fields_set),  # keys the user set (learned defaults fill the rest)
         "versions": registry.versions(),
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -210,9 +211,12 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         cache_dir=Path(run_dir).parent / ".cache",
         settings=config.to_dict(),
     )
-    extra_params = list(matcher.state().values())
     lr = getattr(parts.param_options, "lr", None) or config.distill.lr  # a parameterization may set its own
-    optimizer = torch.optim.Adam([*synthetic.parameters(), *[p for p in extra_params if p.requires_grad]], lr=lr)
+    groups: list[dict[str, Any]] = [{"params": list(synthetic.parameters()), "lr": lr}]
+    for name, p in matcher.state().items():  # e.g. TM's learnable step size, with its own lr
+        if p.requires_grad:
+            groups.append({"params": [p], "lr": matcher.state_lr(name) or lr})
+    optimizer = torch.optim.Adam(groups)
     start, losses = 0, []
     ckpt = artifact.load_checkpoint(run_dir) if resume else None
     matcher.prepare(ctx)
@@ -263,9 +267,10 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
                 _checkpoint(run_dir, done, synthetic, matcher, optimizer, losses, timings)
     timings["distill_s"] = time.perf_counter() - t
 
+    eval_defaults = matcher.eval_defaults()
     meta = artifact.synthetic_meta(
         synthetic, modality=modality.name, dataset=modality.dataset, class_names=modality.class_names,
-        loss=config.run.loss, seed=seed,
+        loss=config.run.loss, seed=seed, eval_defaults=eval_defaults,
     )
     stored = {**matcher.state(), **{f"modality.{k}": v for k, v in modality.state().items()}}
     artifact.save_synthetic(run_dir / artifact.SYNTHETIC_FILE, synthetic, stored, meta)
@@ -274,6 +279,7 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
     y_syn = synthetic.labels
     _write_preview(modality, x_syn, y_syn, run_dir, console)
 
+    config = with_eval_defaults(config, eval_defaults)
     result = evaluate_synthetic(parts, config, x_syn, y_syn, test, device, console, modality.sample_shape)
     timings["eval_s"] = result.seconds
     metrics = {
@@ -284,6 +290,7 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         "params_per_item": budget.params_per_field,
         "items_per_class": budget.fields_per_class,
         "iterations": iterations,
+        "eval_lr": config.eval.lr,
         "final_loss": losses[-1] if losses else None,
         "loss_history": losses[:: max(1, len(losses) // 200)],
         "timings": timings,
@@ -291,6 +298,16 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
     }
     artifact.write_json(run_dir / artifact.METRICS_FILE, metrics)
     return RunResult(run_dir, metrics)
+
+
+def with_eval_defaults(config: RunConfig, defaults: dict[str, Any], explicit: set[str] | None = None) -> RunConfig:
+    """Apply learned evaluation defaults to the ``eval`` keys the user did not set (``explicit``,
+    default: the keys set on ``config.eval``)."""
+    explicit = config.eval.model_fields_set if explicit is None else explicit
+    unset = {k: v for k, v in defaults.items() if k not in explicit}
+    if not unset:
+        return config
+    return config.model_copy(update={"eval": config.eval.model_copy(update=unset)})
 
 
 def evaluate_synthetic(parts: Parts, config: RunConfig, x: torch.Tensor, y: torch.Tensor, test: LabelledData,

@@ -76,6 +76,15 @@ class Matcher(ABC):
         """Extra learnable tensors to checkpoint and store in the artifact (e.g. TM's step size)."""
         return {}
 
+    def state_lr(self, name: str) -> float | None:
+        """Adam learning rate of the :meth:`state` tensor ``name`` (None: the stored parameters' lr)."""
+        return None
+
+    def eval_defaults(self) -> dict[str, float]:
+        """Evaluation settings the distillation learned (TM: its step size as ``lr``); they apply
+        unless the user set the same ``eval`` key, and are stored with the synthetic set."""
+        return {}
+
     def checkpoint_state(self) -> dict[str, torch.Tensor]:
         """Internal tensors carried from one iteration to the next (e.g. DC's network), checkpointed so
         that ``--resume`` continues exactly; restored with :meth:`restore_state`."""

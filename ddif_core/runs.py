@@ -13,7 +13,15 @@ from typing import Any
 from ddif_core import artifact
 from ddif_core.config import RunConfig
 from ddif_core.data import LabelledData
-from ddif_core.engine import Console, evaluate_synthetic, load_split, prepare_process, resolve_device, resolve_parts
+from ddif_core.engine import (
+    Console,
+    evaluate_synthetic,
+    load_split,
+    prepare_process,
+    resolve_device,
+    resolve_parts,
+    with_eval_defaults,
+)
 from ddif_core.errors import ConfigError, DataError
 from ddif_core.plugins import Registry
 
@@ -78,6 +86,9 @@ def evaluate_run(
     synthetic.parameterization.to(dev)
     x, y = synthetic.decode(shape)
     console = Console(quiet)
+    saved = artifact.read_json(Path(run_dir) / artifact.CONFIG_FILE, "run config")
+    explicit = set(saved.get("eval_set", [])) | set(updates)
+    config = with_eval_defaults(config, synthetic.meta.get("eval_defaults", {}), explicit)
     result = evaluate_synthetic(parts, config, x, y, test, dev, console, shape)
     out: dict[str, Any] = {
         **result.as_dict(),

@@ -65,7 +65,7 @@ def test_plugins_json_shape(capsys):
     data = json.loads(out)
     assert rc == 0 and set(data) == {"modalities", "matchers", "networks", "parameterizations", "errors"}
     dm = next(m for m in data["matchers"] if m["name"] == "dm")
-    assert dm["distribution"] == "ddif-core" and [m["name"] for m in data["matchers"]] == ["dc", "dm"]
+    assert dm["distribution"] == "ddif-core" and [m["name"] for m in data["matchers"]] == ["dc", "dm", "tm"]
 
 
 def test_core_alone_names_the_missing_plugin(capsys, monkeypatch):

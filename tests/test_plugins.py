@@ -35,7 +35,7 @@ def plugin(name: str, **hooks) -> types.ModuleType:
 
 
 def test_builtins_and_toy_registered(registry):
-    assert registry.names("matchers") == ["dc", "dm"]
+    assert registry.names("matchers") == ["dc", "dm", "tm"]
     assert registry.names("parameterizations") == ["ddif", "vanilla"]
     assert "mlp" in registry.names("networks")
     assert registry.entry("modalities", "toy").distribution == "ddif-testing"
@@ -48,14 +48,14 @@ def test_unknown_name_lists_available_and_provider():
     reg = Registry(load_plugins(entry_points=[]))
     with pytest.raises(PluginError, match=r"unknown modality 'image' \(available: none installed\); install it with: pip install ddif-image"):
         reg.get("modalities", "image")
-    with pytest.raises(PluginError, match=r"unknown matcher 'xx' \(available: dc, dm\)"):
+    with pytest.raises(PluginError, match=r"unknown matcher 'xx' \(available: dc, dm, tm\)"):
         reg.get("matchers", "xx")
 
 
 def test_broken_plugin_is_recorded_not_raised():
     eps = [FakeEntryPoint("video", ImportError("no module named av"), "ddif-video")]
     reg = Registry(load_plugins(entry_points=eps))
-    assert reg.names("matchers") == ["dc", "dm"]
+    assert reg.names("matchers") == ["dc", "dm", "tm"]
     assert len(reg.errors) == 1 and "ddif-video" in reg.errors[0].message and "av" in reg.errors[0].message
     with pytest.raises(PluginError, match="ddif-video is installed but failed to load"):
         reg.get("modalities", "video")
@@ -75,7 +75,7 @@ def test_hook_that_raises_is_recorded():
 
     reg = Registry(load_plugins(entry_points=[FakeEntryPoint("b", plugin("b", register_matchers=boom), "ddif-b")]))
     assert any("kaput" in e.message and "ddif-b" in e.message for e in reg.errors)
-    assert reg.names("matchers") == ["dc", "dm"]
+    assert reg.names("matchers") == ["dc", "dm", "tm"]
 
 
 def test_duplicate_name_names_both_distributions():
@@ -111,7 +111,7 @@ def test_installed_broken_plugin_shows_in_ddif_plugins(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert any(e["distribution"] == "ddif-broken" and "needs libfoo" in e["message"] for e in data["errors"])
-    assert [m["name"] for m in data["matchers"]] == ["dc", "dm"]
+    assert [m["name"] for m in data["matchers"]] == ["dc", "dm", "tm"]
     other = subprocess.run([sys.executable, "-m", "ddif_core.cli", "--help"], capture_output=True, text=True,
                            env=env, timeout=120)
     assert other.returncode == 0 and "Commands:" in other.stdout

@@ -1,0 +1,105 @@
+"""Expert trajectories for trajectory matching: networks trained on the real data, one parameter
+snapshot per epoch, cached on disk by everything that shapes them.
+
+Layout: ``<cache>/experts/<key>/expert_<i>.safetensors`` holding ``trajectory`` (epochs + 1, P)
+float32 (snapshot 0 is the initialisation) and a JSON header with the key's ingredients. Each file
+is written atomically when its expert is complete, so an interrupted build resumes where it stopped
+and two processes building the same cache never see half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ddif_core import artifact
+from ddif_core.data import ClassBank
+from ddif_core.modality import Modality
+
+
+@dataclass(frozen=True)
+class ExpertSpec:
+    """Everything that determines an expert trajectory (the cache key)."""
+
+    modality: str
+    dataset: str
+    modality_options: dict[str, Any]
+    net: str
+    sample_shape: tuple[int, ...]
+    num_train: int
+    epochs: int
+    lr: float
+    batch_size: int
+    augment: bool
+    seed: int
+
+    def key(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def flat_params(net: torch.nn.Module) -> torch.Tensor:
+    """(P,) concatenation of the network's parameters, in ``named_parameters`` order."""
+    return torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+
+
+def train_experts(
+    spec: ExpertSpec,
+    num_experts: int,
+    real: ClassBank,
+    modality: Modality,
+    build_network: Callable[[], torch.nn.Module],
+    cache_dir: Path,
+    device: torch.device,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Make sure ``num_experts`` trajectories of ``spec`` exist in the cache; return their files.
+
+    Expert i initialises its network from seed ``spec.seed * 1000 + i`` and trains with plain SGD
+    (momentum 0, no weight decay, as the trajectory-matching code bases do) and the modality's
+    augmentation, recording the parameters after every epoch.
+    """
+    folder = Path(cache_dir) / "experts" / spec.key()
+    files = [folder / f"expert_{i}.safetensors" for i in range(num_experts)]
+    x_all, y_all = real.x, real.y
+    n = x_all.shape[0]
+    total = num_experts * spec.epochs
+    for i, path in enumerate(files):
+        if path.exists():
+            if progress:
+                progress((i + 1) * spec.epochs, total)
+            continue
+        torch.manual_seed(spec.seed * 1000 + i)
+        net = build_network().to(device)
+        gen = torch.Generator().manual_seed(spec.seed * 1000 + i)
+        opt = torch.optim.SGD(net.parameters(), lr=spec.lr)
+        snapshots = [flat_params(net).cpu()]
+        for epoch in range(spec.epochs):
+            net.train()
+            perm = torch.randperm(n, generator=gen)
+            for start in range(0, n, spec.batch_size):
+                idx = perm[start : start + spec.batch_size].to(x_all.device)
+                xb, yb = x_all[idx].to(device), y_all[idx].to(device)
+                if spec.augment:
+                    xb = modality.augment(xb, modality.sample_augmentation(xb.shape[0], gen))
+                opt.zero_grad(set_to_none=True)
+                F.cross_entropy(net(xb), yb).backward()
+                opt.step()
+            snapshots.append(flat_params(net).cpu())
+            if progress:
+                progress(i * spec.epochs + epoch + 1, total)
+        meta = {"format": "ddif-expert/1", "spec": asdict(spec), "index": i}
+        artifact.write_safetensors(path, {"trajectory": torch.stack(snapshots)}, meta)
+    return files
+
+
+def load_trajectories(files: list[Path]) -> list[torch.Tensor]:
+    """Each file's (epochs + 1, P) trajectory."""
+    return [artifact.read_safetensors(f, "expert trajectory")[0]["trajectory"] for f in files]

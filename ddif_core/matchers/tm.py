@@ -1,0 +1,120 @@
+"""Trajectory matching (TM / MTT; Cazenavette et al., CVPR 2022).
+
+A student network starts from an expert's parameters at a random epoch ``s <= max_start_epoch``,
+takes ``syn_steps`` SGD steps on decoded synthetic mini-batches with a learnable step size, and the
+loss is ``||theta_student - theta_expert(s + M)||^2 / ||theta_expert(s) - theta_expert(s + M)||^2``
+with M = ``expert_epochs``; it is back-propagated through the unrolled steps into the stored
+parameters and the step size. The student is a flat parameter vector run through the network with
+``torch.func.functional_call`` (no module copies per step).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch.func import functional_call
+
+from ddif_core.config import StrictModel
+from ddif_core.experts import ExpertSpec, load_trajectories, train_experts
+from ddif_core.matcher import DistillContext, Matcher
+from ddif_core.parameterization import Parameterization
+
+
+class TMOptions(StrictModel):
+    syn_steps: int = Field(20, ge=0, description="Student SGD steps on synthetic batches per iteration.")
+    expert_epochs: int = Field(2, ge=1, description="Expert epochs the student must cover (M).")
+    max_start_epoch: int = Field(10, ge=1, description="Start epochs are drawn from [0, max_start_epoch).")
+    batch_syn: int | None = Field(None, ge=1, description="Synthetic instances per student step (default all).")
+    lr_teacher: float = Field(0.01, gt=0, description="Expert SGD learning rate, and the step size's initial value.")
+    lr_lr: float = Field(1e-5, gt=0, description="Adam learning rate of the learnable step size.")
+    num_experts: int = Field(5, ge=1, description="Expert trajectories to train (cached) and sample from.")
+    expert_batch: int = Field(256, ge=1, description="Batch size of expert training.")
+    net: str | None = Field(None, description="Network of experts and student (default: the modality's).")
+    augment: bool = Field(True, description="The modality's augmentation in student steps and expert training.")
+
+
+class TrajectoryMatching(Matcher):
+    """Match a student's parameters after training on synthetic data to an expert's later parameters."""
+
+    name = "tm"
+    description = "Trajectory matching with expert trajectories and a learnable step size (Cazenavette et al. 2022)."
+    Options = TMOptions
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        o: TMOptions = self.options  # type: ignore[assignment]
+        self.syn_lr = torch.nn.Parameter(torch.tensor(float(o.lr_teacher)))
+        self.trajectories: list[torch.Tensor] = []
+        self._template: torch.nn.Module | None = None
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {"syn_lr": self.syn_lr}
+
+    def state_lr(self, name: str) -> float | None:
+        return self.options.lr_lr if name == "syn_lr" else None  # type: ignore[attr-defined]
+
+    def eval_defaults(self) -> dict[str, float]:
+        """The learned step size becomes the evaluation learning rate (as in the TM literature)."""
+        return {"lr": float(self.syn_lr.detach().clamp_min(1e-8))}
+
+    def expert_spec(self, ctx: DistillContext) -> ExpertSpec:
+        o: TMOptions = self.options  # type: ignore[assignment]
+        run = ctx.settings.get("run", {})
+        mod = ctx.modality
+        return ExpertSpec(
+            modality=mod.name, dataset=mod.dataset, modality_options=mod.options.model_dump(mode="json"),
+            net=o.net or mod.default_network, sample_shape=tuple(mod.sample_shape), num_train=int(ctx.real.x.shape[0]),
+            epochs=o.max_start_epoch + o.expert_epochs, lr=o.lr_teacher, batch_size=o.expert_batch,
+            augment=o.augment, seed=int(run.get("seed", ctx.seed)),
+        )
+
+    def prepare(self, ctx: DistillContext) -> None:
+        o: TMOptions = self.options  # type: ignore[assignment]
+        spec = self.expert_spec(ctx)
+        files = train_experts(spec, o.num_experts, ctx.real, ctx.modality, lambda: ctx.build_network(o.net),
+                              ctx.cache_dir, ctx.device)
+        self.trajectories = [t.to(ctx.device) for t in load_trajectories(files)]
+        self._template = ctx.build_network(o.net)
+
+    def _unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        assert self._template is not None
+        out, i = {}, 0
+        for name, p in self._template.named_parameters():
+            out[name] = flat[i : i + p.numel()].view_as(p)
+            i += p.numel()
+        return out
+
+    def step(self, ctx: DistillContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
+        o: TMOptions = self.options  # type: ignore[assignment]
+        traj = self.trajectories[int(torch.randint(len(self.trajectories), (1,), generator=generator))]
+        start = int(torch.randint(o.max_start_epoch, (1,), generator=generator))
+        theta0, target = traj[start], traj[start + o.expert_epochs]
+        x_all = synthetic.decode()  # (K, m, ...) with the graph to the stored parameters
+        y_all = synthetic.labels.to(x_all.device)
+        k = x_all.shape[0]
+        bs = min(o.batch_syn or k, k)
+        lr = self.syn_lr.clamp_min(1e-8)
+        theta = theta0.clone().requires_grad_(True)
+        net = self._template
+        assert net is not None
+        for _ in range(o.syn_steps):
+            idx = torch.randperm(k, generator=generator)[:bs].to(x_all.device)
+            xb = x_all[idx]
+            if o.augment:
+                xb = ctx.modality.augment(xb, ctx.modality.sample_augmentation(bs, generator))
+            ce = F.cross_entropy(functional_call(net, self._unflatten(theta), (xb,)), y_all[idx])
+            (g,) = torch.autograd.grad(ce, theta, create_graph=True)
+            theta = theta - lr * g
+        return tm_loss(theta, theta0, target)
+
+
+def tm_loss(theta_end: torch.Tensor, theta_start: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """||theta_end - target||^2 / ||theta_start - target||^2 (flat parameter vectors)."""
+    denom = (theta_start - target).square().sum()
+    if not math.isfinite(float(denom)) or float(denom) == 0.0:
+        raise ValueError("the expert did not move between the start and target epochs; train experts longer")
+    return (theta_end - target).square().sum() / denom

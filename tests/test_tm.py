@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from ddif_core import artifact, testing
+from ddif_core.engine import run
+from ddif_core.matchers.tm import TrajectoryMatching, tm_loss
+from ddif_core.runs import evaluate_run
+
+from test_engine import config
+
+TM = ("matcher.num_experts=1", "matcher.max_start_epoch=2", "matcher.expert_epochs=1", "matcher.syn_steps=3",
+      "matcher.expert_batch=16")
+
+
+def test_loss_by_hand():
+    start, target = torch.zeros(4), torch.tensor([2.0, 0.0, 0.0, 0.0])
+    assert tm_loss(target.clone(), start, target).item() == 0.0  # the student lands on the target
+    assert tm_loss(start.clone(), start, target).item() == 1.0  # zero steps: the normalised initial distance
+    assert tm_loss(torch.tensor([1.0, 0.0, 0.0, 0.0]), start, target).item() == pytest.approx(0.25)
+
+
+def test_tm_passes_the_matcher_contract_and_learns_its_step_size():
+    opts = TrajectoryMatching.Options(num_experts=1, max_start_epoch=2, expert_epochs=1, syn_steps=2, expert_batch=16)
+    losses = testing.check_matcher(TrajectoryMatching, opts)
+    assert all(v > 0 for v in losses)
+
+
+def test_zero_steps_equals_one(tmp_path, registry):
+    r = run(config(tmp_path, *TM, "matcher.syn_steps=0", "distill.iterations=0", loss="tm"), quiet=True,
+            registry=registry)
+    assert r.metrics["iterations"] == 0
+    m = TrajectoryMatching(TrajectoryMatching.Options(num_experts=1, max_start_epoch=2, expert_epochs=1, syn_steps=0,
+                                                      expert_batch=16))
+    from ddif_core.matcher import DistillContext
+    from ddif_core.data import ClassBank
+    from ddif_core.mlp import MLP
+
+    mod = testing.ToyModality()
+    ctx = DistillContext(mod, ClassBank(mod.load("train")), lambda name=None: MLP(mod.sample_shape, 3), torch.device("cpu"),
+                         0, tmp_path / "cache")
+    m.prepare(ctx)
+    syn = artifact.SyntheticSet.load(r.run_dir, registry).parameterization
+    assert m.step(ctx, syn, torch.Generator().manual_seed(0)).item() == pytest.approx(1.0)
+
+
+def test_tm_run_caches_experts_and_evaluates_with_learned_lr(tmp_path, registry):
+    r = run(config(tmp_path, *TM, loss="tm"), quiet=True, registry=registry)
+    experts = list((tmp_path / ".cache" / "experts").glob("*/expert_0.safetensors"))
+    assert len(experts) == 1
+    traj, meta = artifact.read_safetensors(experts[0], "expert")
+    assert traj["trajectory"].shape[0] == 2 + 1 + 1  # max_start_epoch + expert_epochs + the initial snapshot
+    syn = artifact.SyntheticSet.load(r.run_dir, registry)
+    lr = float(syn.extra["syn_lr"])
+    assert syn.meta["eval_defaults"] == {"lr": pytest.approx(lr)}
+    assert lr != 0.01  # the step size was optimised
+    assert r.metrics["eval_lr"] == pytest.approx(lr)  # ... and is the evaluation learning rate
+    stamp = experts[0].stat().st_mtime_ns
+    run(config(tmp_path, *TM, name="again", loss="tm"), quiet=True, registry=registry)
+    assert experts[0].stat().st_mtime_ns == stamp  # reused from the cache, not retrained
+    res = evaluate_run(r.run_dir, runs=1, epochs=1, quiet=True, registry=registry)
+    assert res["runs"] == 1
