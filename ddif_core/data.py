@@ -78,6 +78,11 @@ class ClassBank:
         idx = self.sample_indices(per_class, generator).reshape(-1).to(self.x.device)
         return self.x[idx], self.y[idx]
 
+    def subset(self, per_class: int, generator: torch.Generator) -> "ClassBank":
+        """A random class-balanced subset of up to ``per_class`` instances per class."""
+        idx = self.sample_indices(per_class, generator).reshape(-1).to(self.x.device)
+        return ClassBank(LabelledData(self.x[idx], self.y[idx], self.class_names))
+
     def pick(self, per_class: int, generator: torch.Generator) -> torch.Tensor:
         """Exactly ``per_class`` real instances per class (distinct while the class has enough).
 

@@ -190,15 +190,11 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
     test = load_split(modality, "test", device)
     real = ClassBank(train)
     timings["load_s"] = time.perf_counter() - t
-    run_dir = prepare_run_dir(config, resume, parts.registry)
+    if not config.run.out:
+        config = config.model_copy(update={"run": config.run.model_copy(update={"out": str(default_out(config))})})
+    run_dir = Path(config.run.out)  # type: ignore[arg-type]
     seed = config.run.seed
     torch.manual_seed(seed)
-    console.log(
-        f"ddif: {modality.name}/{modality.dataset} ipc={config.run.ipc} param={config.run.param} "
-        f"loss={config.run.loss} -> {budget.fields_per_class} x {budget.params_per_field}-parameter items per class "
-        f"(budget {budget.budget_used}/{budget.total_budget}); device {device}; run dir {run_dir}"
-    )
-
     synthetic = parts.param_cls(parts.param_options, plan, modality.sample_shape, real.num_classes,
                                 generator=torch.Generator().manual_seed(seed)).to(device)
     matcher = parts.matcher
@@ -208,8 +204,16 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         build_network=lambda name=None: parts.network(name, modality.sample_shape, device),
         device=device,
         seed=seed,
-        cache_dir=Path(run_dir).parent / ".cache",
+        cache_dir=run_dir.parent / ".cache",
         settings=config.to_dict(),
+        console=console,
+    )
+    matcher.check_resources(ctx, synthetic)  # an impossible run fails now, before anything is written
+    run_dir = prepare_run_dir(config, resume, parts.registry)
+    console.log(
+        f"ddif: {modality.name}/{modality.dataset} ipc={config.run.ipc} param={config.run.param} "
+        f"loss={config.run.loss} -> {budget.fields_per_class} x {budget.params_per_field}-parameter items per class "
+        f"(budget {budget.budget_used}/{budget.total_budget}); device {device}; run dir {run_dir}"
     )
     lr = getattr(parts.param_options, "lr", None) or config.distill.lr  # a parameterization may set its own
     groups: list[dict[str, Any]] = [{"params": list(synthetic.parameters()), "lr": lr}]

@@ -8,8 +8,10 @@ matcher's name.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +38,7 @@ class DistillContext:
     :param seed: the run's seed.
     :param cache_dir: a folder for reusable artefacts (expert trajectories), shared across runs.
     :param settings: the resolved run configuration as a dict (read-only).
+    :param console: the engine's console (``log`` and ``bar``); None logs to stderr without bars.
     """
 
     modality: Modality
@@ -45,10 +48,30 @@ class DistillContext:
     seed: int
     cache_dir: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    console: Any = None
 
     @property
     def num_classes(self) -> int:
         return self.real.num_classes
+
+    def log(self, message: str) -> None:
+        """A line for the user (stderr)."""
+        if self.console is not None:
+            self.console.log(message)
+        else:
+            print(message, file=sys.stderr)
+
+    @contextlib.contextmanager
+    def progress_bar(self, desc: str, total: int) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar; yields ``progress(done, total)``."""
+        if self.console is None:
+            yield lambda done, total: None
+            return
+        with self.console.bar(desc, total) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.n = done
+                bar.refresh()
+            yield progress
 
 
 class Matcher(ABC):
@@ -60,6 +83,11 @@ class Matcher(ABC):
 
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()
+
+    def check_resources(self, ctx: DistillContext, synthetic: Parameterization) -> int:
+        """Called before the warm-up: estimate the memory an iteration needs (bytes, 0 when not
+        estimated) and raise :class:`ddif_core.errors.ConfigError` if the run cannot fit."""
+        return 0
 
     def prepare(self, ctx: DistillContext) -> None:
         """Called once before the first iteration (TM builds or loads expert trajectories here)."""

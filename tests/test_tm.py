@@ -59,3 +59,12 @@ def test_tm_run_caches_experts_and_evaluates_with_learned_lr(tmp_path, registry)
     assert experts[0].stat().st_mtime_ns == stamp  # reused from the cache, not retrained
     res = evaluate_run(r.run_dir, runs=1, epochs=1, quiet=True, registry=registry)
     assert res["runs"] == 1
+
+
+def test_run_that_would_not_fit_fails_before_anything_is_written(tmp_path, registry):
+    from ddif_core.errors import ConfigError
+
+    cfg = config(tmp_path, *TM, "matcher.memory_limit_gb=1e-6", loss="tm")
+    with pytest.raises(ConfigError, match=r"trajectory matching would keep about .* GiB for 3 unrolled steps"):
+        run(cfg, quiet=True, registry=registry)
+    assert not (tmp_path / "run").exists() and not (tmp_path / ".cache").exists()

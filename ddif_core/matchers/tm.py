@@ -19,6 +19,7 @@ from pydantic import Field
 from torch.func import functional_call
 
 from ddif_core.config import StrictModel
+from ddif_core.errors import ConfigError
 from ddif_core.experts import ExpertSpec, load_trajectories, train_experts
 from ddif_core.matcher import DistillContext, Matcher
 from ddif_core.parameterization import Parameterization
@@ -35,6 +36,12 @@ class TMOptions(StrictModel):
     expert_batch: int = Field(256, ge=1, description="Batch size of expert training.")
     net: str | None = Field(None, description="Network of experts and student (default: the modality's).")
     augment: bool = Field(True, description="The modality's augmentation in student steps and expert training.")
+    expert_subset: int | None = Field(
+        None, ge=1, description="Train experts on this many real instances per class (default all; for CPU runs)."
+    )
+    memory_limit_gb: float | None = Field(
+        None, gt=0, description="Refuse to start when the unrolled graph needs more (default: available memory)."
+    )
 
 
 class TrajectoryMatching(Matcher):
@@ -75,10 +82,46 @@ class TrajectoryMatching(Matcher):
     def prepare(self, ctx: DistillContext) -> None:
         o: TMOptions = self.options  # type: ignore[assignment]
         spec = self.expert_spec(ctx)
-        files = train_experts(spec, o.num_experts, ctx.real, ctx.modality, lambda: ctx.build_network(o.net),
-                              ctx.cache_dir, ctx.device)
+        real = ctx.real.subset(o.expert_subset, torch.Generator().manual_seed(spec.seed)) if o.expert_subset else ctx.real
+        with ctx.progress_bar("experts", o.num_experts * spec.epochs) as bar:
+            files = train_experts(spec, o.num_experts, real, ctx.modality, lambda: ctx.build_network(o.net),
+                                  ctx.cache_dir, ctx.device, progress=bar)
         self.trajectories = [t.to(ctx.device) for t in load_trajectories(files)]
         self._template = ctx.build_network(o.net)
+
+    def check_resources(self, ctx: DistillContext, synthetic: Parameterization) -> int:
+        """Measure what one unrolled student step keeps for the backward pass and refuse to start when
+        ``syn_steps`` of them would not fit; returns the estimate in bytes.
+
+        Runs before the warm-up and the experts, on a freshly initialised student, so an impossible
+        run fails in seconds.
+        """
+        o: TMOptions = self.options  # type: ignore[assignment]
+        template = ctx.build_network(o.net)
+        flat = torch.cat([p.detach().reshape(-1) for p in template.parameters()])
+        fake = torch.stack([flat + 1e-3 * i for i in range(o.max_start_epoch + o.expert_epochs + 1)])
+        saved = [0]
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            saved[0] += t.numel() * t.element_size()
+            return t
+
+        opts = o.model_copy(update={"syn_steps": 1})
+        probe = TrajectoryMatching(opts)
+        probe.trajectories, probe._template = [fake], template
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            probe.step(ctx, synthetic, torch.Generator().manual_seed(0))
+        per_step = saved[0]
+        estimate = per_step * max(1, o.syn_steps)
+        limit = int(o.memory_limit_gb * 2**30) if o.memory_limit_gb else available_memory(ctx.device)
+        ctx.log(f"tm: the unrolled graph of {o.syn_steps} steps keeps about {estimate / 2**30:.2f} GiB "
+                f"({per_step / 2**20:.1f} MiB per step); {limit / 2**30:.1f} GiB available")
+        if limit and estimate > limit:
+            raise ConfigError(
+                f"trajectory matching would keep about {estimate / 2**30:.1f} GiB for {o.syn_steps} unrolled steps "
+                f"but only {limit / 2**30:.1f} GiB is available; lower matcher.syn_steps or matcher.batch_syn"
+            )
+        return estimate
 
     def _unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         assert self._template is not None
@@ -110,6 +153,19 @@ class TrajectoryMatching(Matcher):
             (g,) = torch.autograd.grad(ce, theta, create_graph=True)
             theta = theta - lr * g
         return tm_loss(theta, theta0, target)
+
+
+def available_memory(device: torch.device) -> int:
+    """Bytes free for tensors on ``device`` (CUDA: free device memory; else MemAvailable; 0 if unknown)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        for line in open("/proc/meminfo", encoding="ascii"):
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def tm_loss(theta_end: torch.Tensor, theta_start: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
