@@ -350,3 +350,23 @@ def _restore(synthetic: Parameterization, matcher: Matcher, optimizer: torch.opt
         for name, p in matcher.state().items():
             p.copy_(tensors[f"extra.{name}"])
     artifact.restore_optimizer(optimizer, tensors, meta)
+
+
+def make_experts(config: RunConfig, cache_dir: Path, epochs: int | None = None, quiet: bool = False,
+                 registry: Registry | None = None) -> list[Path]:
+    """Train (or find cached) expert trajectories for the matcher of ``config`` (``ddif experts``)."""
+    parts = resolve_parts(config, registry)
+    build = getattr(parts.matcher, "build_experts", None)
+    if build is None:
+        raise ConfigError(f"--loss {config.run.loss} uses no expert trajectories (trajectory matching, --loss tm, does)")
+    device = resolve_device(config.run.device)
+    prepare_process(device)
+    modality = parts.modality
+    real = ClassBank(load_split(modality, "train", device))
+    ctx = DistillContext(
+        modality=modality, real=real,
+        build_network=lambda name=None: parts.network(name, modality.sample_shape, device),
+        device=device, seed=config.run.seed, cache_dir=Path(cache_dir), settings=config.to_dict(),
+        console=Console(quiet),
+    )
+    return list(build(ctx, epochs))

@@ -41,7 +41,9 @@ class ExpertSpec:
     seed: int
 
     def key(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True, default=str).encode()
+        """Hash of everything but ``epochs``: a longer trajectory serves a run that needs fewer epochs."""
+        fields = {k: v for k, v in asdict(self).items() if k != "epochs"}
+        blob = json.dumps(fields, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -72,7 +74,7 @@ def train_experts(
     n = x_all.shape[0]
     total = num_experts * spec.epochs
     for i, path in enumerate(files):
-        if path.exists():
+        if path.exists() and _epochs_in(path) >= spec.epochs:
             if progress:
                 progress((i + 1) * spec.epochs, total)
             continue
@@ -100,6 +102,18 @@ def train_experts(
     return files
 
 
-def load_trajectories(files: list[Path]) -> list[torch.Tensor]:
-    """Each file's (epochs + 1, P) trajectory."""
-    return [artifact.read_safetensors(f, "expert trajectory")[0]["trajectory"] for f in files]
+def _epochs_in(path: Path) -> int:
+    try:
+        _, meta = artifact.read_safetensors(path, "expert trajectory")
+        return int(meta["spec"]["epochs"])
+    except Exception:  # unreadable or foreign file: train this expert again
+        return -1
+
+
+def load_trajectories(files: list[Path], epochs: int | None = None) -> list[torch.Tensor]:
+    """Each file's trajectory, (epochs + 1, P), truncated to ``epochs`` when given."""
+    out = []
+    for f in files:
+        traj = artifact.read_safetensors(f, "expert trajectory")[0]["trajectory"]
+        out.append(traj if epochs is None else traj[: epochs + 1])
+    return out

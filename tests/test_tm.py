@@ -68,3 +68,27 @@ def test_run_that_would_not_fit_fails_before_anything_is_written(tmp_path, regis
     with pytest.raises(ConfigError, match=r"trajectory matching would keep about .* GiB for 3 unrolled steps"):
         run(cfg, quiet=True, registry=registry)
     assert not (tmp_path / "run").exists() and not (tmp_path / ".cache").exists()
+
+
+def test_experts_command_is_cached_and_longer_trajectories_serve_shorter_runs(tmp_path, capsys, monkeypatch):
+    from ddif_core import plugins
+    from ddif_core.cli import main
+
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group: [])
+    monkeypatch.setattr(plugins, "_default_plugins", lambda: plugins.load_plugins(entry_points=[],
+                        extra=[(testing, "ddif-testing")]))
+    plugins.get_registry.cache_clear()
+    try:
+        args = ["experts", "--modality", "toy", "--out", str(tmp_path / ".cache"), "--epochs", "4", "-q",
+                "--set", "matcher.num_experts=2", "--set", "matcher.expert_batch=16", "--set", "modality.per_class=12"]
+        assert main(args) == 0, capsys.readouterr().err
+        files = sorted((tmp_path / ".cache" / "experts").glob("*/expert_*.safetensors"))
+        assert len(files) == 2
+        assert artifact.read_safetensors(files[0], "e")[0]["trajectory"].shape[0] == 5
+        stamps = [f.stat().st_mtime_ns for f in files]
+        registry = plugins.get_registry()
+        run(config(tmp_path, *TM, "matcher.num_experts=2", loss="tm"), quiet=True, registry=registry)
+        assert [f.stat().st_mtime_ns for f in files] == stamps  # 4-epoch experts serve a 3-epoch run
+        assert main(["experts", "--modality", "toy", "--loss", "dm"]) == 2  # no such option: experts are TM's
+    finally:
+        plugins.get_registry.cache_clear()

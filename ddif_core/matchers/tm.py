@@ -10,6 +10,7 @@ parameters and the step size. The student is a flat parameter vector run through
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -79,14 +80,22 @@ class TrajectoryMatching(Matcher):
             augment=o.augment, seed=int(run.get("seed", ctx.seed)),
         )
 
+    def build_experts(self, ctx: DistillContext, epochs: int | None = None) -> list[Any]:
+        """Train (or find in the cache) ``num_experts`` trajectories; returns their files."""
+        o: TMOptions = self.options  # type: ignore[assignment]
+        spec = self.expert_spec(ctx)
+        if epochs is not None:
+            spec = dataclasses.replace(spec, epochs=epochs)
+        real = ctx.real.subset(o.expert_subset, torch.Generator().manual_seed(spec.seed)) if o.expert_subset else ctx.real
+        with ctx.progress_bar("experts", o.num_experts * spec.epochs) as bar:
+            return train_experts(spec, o.num_experts, real, ctx.modality, lambda: ctx.build_network(o.net),
+                                 ctx.cache_dir, ctx.device, progress=bar)
+
     def prepare(self, ctx: DistillContext) -> None:
         o: TMOptions = self.options  # type: ignore[assignment]
         spec = self.expert_spec(ctx)
-        real = ctx.real.subset(o.expert_subset, torch.Generator().manual_seed(spec.seed)) if o.expert_subset else ctx.real
-        with ctx.progress_bar("experts", o.num_experts * spec.epochs) as bar:
-            files = train_experts(spec, o.num_experts, real, ctx.modality, lambda: ctx.build_network(o.net),
-                                  ctx.cache_dir, ctx.device, progress=bar)
-        self.trajectories = [t.to(ctx.device) for t in load_trajectories(files)]
+        files = self.build_experts(ctx)
+        self.trajectories = [t.to(ctx.device) for t in load_trajectories(files, spec.epochs)]
         self._template = ctx.build_network(o.net)
 
     def check_resources(self, ctx: DistillContext, synthetic: Parameterization) -> int:
