@@ -224,7 +224,9 @@ def build_config(
             raise ConfigError(
                 f"unknown preset '{preset_name}' for modality '{modality}' (available: {', '.join(sorted(table)) or 'none'})"
             )
-        chosen = {"param": run_values.get("param", "ddif"), "matcher": run_values.get("loss", "dm")}
+        preset_run = table[preset_name].get("run", {})
+        chosen = {"param": run_values.get("param", preset_run.get("param", "ddif")),
+                  "matcher": run_values.get("loss", preset_run.get("loss", "dm"))}
         layered = merge(_select_parts(table[preset_name], chosen), layered)
     if "modality" not in layered.get("run", {}):
         raise ConfigError("no modality given: pass --modality (e.g. --modality image) or set run.modality")

@@ -29,6 +29,12 @@ def test_preset_part_settings_follow_the_chosen_part():
     cfg = build_config({"modality": "toy", "preset": "p", "param": "vanilla", "loss": "tm"}, None, [], table)
     assert cfg.param == {"upsample": "nearest"} and cfg.matcher == {}
 
+    def tm_table(modality):
+        return {"t": {"run": {"loss": "tm"}, "matcher": {"tm": {"syn_steps": 7}, "dm": {"batch_real": 5}}}}
+
+    cfg = build_config({"modality": "toy", "preset": "t"}, None, [], tm_table)  # the preset's own loss counts
+    assert cfg.run.loss == "tm" and cfg.matcher == {"syn_steps": 7}
+
 
 def test_parse_set_types():
     assert parse_set("distill.lr=1e-4") == (["distill", "lr"], 1e-4)

@@ -74,6 +74,20 @@ def test_budget_too_small_for_one_field(capsys):
     assert rc == 1 and "cannot hold one field" in err
 
 
+def test_table9_presets_resolve(capsys):
+    from ddif_core.config import build_config
+    from ddif_image.modality import ImageModality
+
+    cfg = build_config({"modality": "image", "preset": "cifar10-ipc1-tm"}, None, [], lambda m: ImageModality.presets())
+    assert cfg.run.loss == "tm" and cfg.modality == {"zca": True}
+    assert cfg.matcher == {"syn_steps": 60, "expert_epochs": 2, "max_start_epoch": 10, "batch_syn": 74,
+                           "lr_lr": 1e-5, "lr_teacher": 1e-2}
+    assert cfg.distill.iterations == 15000 and cfg.distill.lr == 1e-3
+    rc, out, err = cli(capsys, "budget", "--modality", "image", "--preset", "imagenette256-ipc1-dm", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["params_per_field"] == 3523 and json.loads(out)["fields_per_class"] == 55
+
+
 def test_presets_listed(capsys):
     rc, out, _ = cli(capsys, "presets", "--modality", "image", "--json")
     data = json.loads(out)["image"]
