@@ -15,6 +15,7 @@ STEPS = [
     ["bench_dm.py", "--batch-real", "256"],
     ["bench_dm.py", "--batch-real", "64"],
     ["bench_demo.py"],
+    ["bench_matchers.py"],
 ]
 
 
