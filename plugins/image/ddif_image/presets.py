@@ -64,10 +64,18 @@ PRESETS.update({
     "imagenette-ipc1-dm": _paper("imagenette", 1, "dm", {}, 5e-5, 20000),
     "imagenette256-ipc1-dm": _paper("imagenette", 1, "dm", {}, 1e-5, 20000, resolution=256),
     "imagenette-ipc1-dc": _paper("imagenette", 1, "dc", {}, 5e-5, 20000),
+    # Gradient matching sized for a 2-core CPU (DC's loops for IPC 1: a fresh network every iteration).
+    "fashion-mnist-dc": {
+        "run": {"dataset": "fashion-mnist", "ipc": 1, "loss": "dc", "param": "ddif"},
+        "param": {"ddif": {"warmup_steps": 5000, "warmup_lr": 5e-4}, "vanilla": {"lr": 1e-2}},
+        "matcher": {"dc": {"batch_real": 64}},
+        "distill": {"iterations": 60, "lr": 1e-3, "checkpoint_every": 20},
+        "eval": {"runs": 3, "epochs": 300},
+    },
     # Trajectory matching sized for a 2-core CPU: 2 experts on 500 images per class, short unrolls.
     "fashion-mnist-tm": {
         "run": {"dataset": "fashion-mnist", "ipc": 1, "loss": "tm", "param": "ddif"},
-        "param": {"ddif": {"warmup_steps": 5000, "warmup_lr": 5e-4}},
+        "param": {"ddif": {"warmup_steps": 5000, "warmup_lr": 5e-4}, "vanilla": {"lr": 1e-2}},
         "matcher": {"tm": {"num_experts": 2, "expert_subset": 500, "max_start_epoch": 4, "expert_epochs": 2,
                            "syn_steps": 5, "batch_syn": 55, "lr_lr": 1e-5, "lr_teacher": 1e-2}},
         "distill": {"iterations": 50, "lr": 1e-3, "checkpoint_every": 10},
