@@ -84,6 +84,7 @@ def _budget_options(f: Any) -> Any:
             click.option("--dataset", "-d", help="Dataset of the modality."),
             click.option("--ipc", type=int, help="Instances per class of storage budget (>= 1)."),
             click.option("--param", help="Parameterization: ddif or vanilla."),
+            click.option("--data-root", type=click.Path(path_type=Path), help="Folder holding the dataset files."),
             click.option("--preset", help="Named preset of the modality (see 'ddif presets')."),
             click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file of settings."),
             click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting (repeatable)."),
@@ -96,12 +97,14 @@ def _budget_options(f: Any) -> Any:
 @cli.command("budget")
 @_budget_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-def budget_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: str | None, preset: str | None,
-               config_file: Path | None, sets: tuple[str, ...], as_json: bool) -> None:
+def budget_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: str | None,
+               data_root: Path | None, preset: str | None, config_file: Path | None, sets: tuple[str, ...],
+               as_json: bool) -> None:
     """Show the storage budget: parameters per field, fields per class, total budget."""
     from ddif_core.engine import plan_budget, resolve_parts
 
-    flags = {"modality": modality, "dataset": dataset, "ipc": ipc, "param": param, "preset": preset}
+    flags = {"modality": modality, "dataset": dataset, "ipc": ipc, "param": param, "preset": preset,
+             "data_root": str(data_root) if data_root else None}
     config = _build_config(flags, config_file, sets)
     parts = resolve_parts(config)
     _, report = plan_budget(parts, config.run.ipc)
@@ -140,15 +143,14 @@ def presets_cmd(modality: str | None, as_json: bool) -> None:
 @cli.command("run")
 @_budget_options
 @click.option("--loss", "-l", help="Distillation loss (matcher), e.g. dm.")
-@click.option("--data-root", type=click.Path(path_type=Path), help="Folder holding the dataset files.")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Run directory (default runs/<time>-<modality>-<loss>).")
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where to compute (default auto).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def run_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: str | None, preset: str | None,
-            config_file: Path | None, sets: tuple[str, ...], loss: str | None, data_root: Path | None,
+def run_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: str | None, data_root: Path | None,
+            preset: str | None, config_file: Path | None, sets: tuple[str, ...], loss: str | None,
             out: Path | None, seed: int | None, device: str | None, resume: bool, quiet: bool, as_json: bool) -> None:
     """Distil a dataset (warm-up + matching), evaluate fresh networks on it, save the artifact."""
     from ddif_core import artifact
@@ -227,26 +229,37 @@ def experts_cmd(modality: str, dataset: str | None, num_experts: int | None, epo
 @click.option("--epochs", type=int, help="Epochs per network (default: as saved).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where to compute.")
 @click.option("--data-root", type=click.Path(path_type=Path), help="Dataset folder (default: as saved).")
+@click.option("--set", "sets", multiple=True, metavar="eval.KEY=VALUE",
+              help="Override an evaluation setting, e.g. eval.upsample=bicubic (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def eval_cmd(run_dir: Path, net: str | None, resolution: int | None, runs: int | None, epochs: int | None,
-             device: str | None, data_root: Path | None, quiet: bool, as_json: bool) -> None:
-    """Re-evaluate a saved synthetic set (other network, other resolution, more runs)."""
+             device: str | None, data_root: Path | None, sets: tuple[str, ...], quiet: bool, as_json: bool) -> None:
+    """Re-evaluate a saved synthetic set (other network, other resolution, more runs).
+
+    With --resolution, DDiF fields are decoded on the new grid, vanilla sets are resized
+    (eval.upsample), the test set is resized, and the accuracy at the original resolution, the
+    difference and the drop ratio (ACC_org - ACC_R) / ACC_org are reported (the paper's Table 13).
+    """
     from ddif_core.runs import evaluate_run
 
     if runs is not None and runs < 1:
         raise DdifError(f"--runs must be at least 1, got {runs}")
     if epochs is not None and epochs < 1:
         raise DdifError(f"--epochs must be at least 1, got {epochs}")
-    res = evaluate_run(run_dir, net, resolution, runs, epochs, device, str(data_root) if data_root else None, quiet)
+    res = evaluate_run(run_dir, net, resolution, runs, epochs, device, str(data_root) if data_root else None, quiet,
+                       sets=sets)
     lines = [
         f"accuracy     {res['accuracy_mean']:.2f} +- {res['accuracy_std']:.2f} % ({res['runs']} x {res['net']}, "
-        f"{res['epochs']} epochs, resolution {'x'.join(map(str, res['resolution']))})"
+        f"{res['epochs']} epochs, resolution {'x'.join(map(str, res['resolution']))}"
+        + (f", {res['upsample']} upsampling" if "upsample" in res and res["resolution"] != res["original_resolution"]
+           else "") + ")"
     ]
     if "accuracy_original" in res:
         ratio = res["accuracy_drop_ratio"]
         lines.append(
-            f"original     {res['accuracy_original']:.2f} %  (difference {res['accuracy_difference']:+.2f}, "
+            f"original     {res['accuracy_original']:.2f} % at {'x'.join(map(str, res['original_resolution']))} "
+            f"(from {res['accuracy_original_source']}; difference {res['accuracy_difference']:+.2f}, "
             f"drop ratio {'n/a' if ratio is None else format(ratio, '.3f')})"
         )
     _emit(res, as_json, lines)

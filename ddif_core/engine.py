@@ -328,11 +328,18 @@ def evaluate_synthetic(parts: Parts, config: RunConfig, x: torch.Tensor, y: torc
 
 
 def _write_preview(modality: Modality, x: torch.Tensor, y: torch.Tensor, run_dir: Path, console: Console) -> None:
+    """``preview.png`` (every class) and, where the modality draws them, ``previews/<class>.png``."""
     try:
         with artifact.atomic_path(run_dir / "preview.png") as tmp:
             modality.preview(x.cpu(), y.cpu(), tmp)
     except NotImplementedError:
         console.log(f"ddif: modality '{modality.name}' draws no preview")
+        return
+    try:
+        with artifact.atomic_dir(run_dir / "previews") as tmp_dir:
+            modality.preview_classes(x.cpu(), y.cpu(), tmp_dir)
+    except NotImplementedError:
+        pass
 
 
 def _checkpoint(run_dir: Path, iteration: int, synthetic: Parameterization, matcher: Matcher,

@@ -12,16 +12,20 @@ fields and points to keep memory bounded. The w0 factor is folded into the matri
 (``baddbmm(..., alpha=w0, beta=w0)``) so it costs nothing. Activations are laid out (k, d, P):
 points along the fast axis, which keeps the batched products efficient for the tiny widths DDiF
 uses (d = 6 on CIFAR) and makes the decoded (k, m, P) output reshape straight into instances.
+Instances are decoded with :meth:`FieldBank.decode_grid`, which exploits the product structure of
+the grid in the first layer (no sines over the full grid there).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
 from ddif_core.budget import params_per_field
+from ddif_core.grid import grid_axes
 
 #: Upper bound on the elements of one hidden-activation chunk (k_chunk x p_chunk x width) when decoding
 #: without gradients: the two reused buffers stay cache-sized.
@@ -136,7 +140,14 @@ class FieldBank(nn.Module):
         k, p = params[0][0].shape[0], coords_t.shape[1]
         if not torch.is_grad_enabled() or not any(w.requires_grad for w, _ in params):
             kc, pc = self._chunks(k, p, self.chunk_elements)
-            return self._decode_inference(coords_t, params, kc, pc)
+
+            def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor) -> None:
+                kk, d, n = w.shape
+                h = out.view(kk * d, pp)
+                torch.addmm(b.reshape(kk * d, 1), w.reshape(kk * d, n), coords_t[:, p0 : p0 + pp], out=h)
+                h.sin_()
+
+            return self._decode_inference(first, params, p, kc, pc)
         kc, pc = self._chunks(k, p, max(self.chunk_elements, self.grad_chunk_elements))
         rows = []
         for k0 in range(0, k, kc):
@@ -144,6 +155,54 @@ class FieldBank(nn.Module):
             cols = [self._forward(coords_t[:, p0 : p0 + pc], chunk) for p0 in range(0, p, pc)]
             rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=2))
         return rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
+
+    def decode_grid(self, sizes: Sequence[int], index: torch.Tensor | None = None) -> torch.Tensor:
+        """Evaluate fields on the full grid :func:`~ddif_core.grid.coordinate_grid` ``(sizes)``.
+
+        Returns the same (k, m, P) values as ``decode_channels_first(coordinate_grid(sizes), index)``
+        (to float rounding), faster: on a grid the first layer's pre-activation is a sum of one term
+        per axis, ``z = a(x_1) + b(x_2) + ...``, so ``sin(a + b) = sin a cos b + cos a sin b`` replaces
+        its P x d sines by per-axis sines and cosines and two multiply-adds per activation (applied
+        axis by axis for n > 2). Differentiable like :meth:`decode`; chunked over fields and over
+        slabs of the first axis.
+
+        :param sizes: points per axis (N_1, ..., N_n), n = ``in_features``.
+        :param index: optional (k,) LongTensor of field indices; all K fields when omitted.
+        :returns: (k, m, P) with P = prod(sizes), row-major over the axes.
+        """
+        sizes = tuple(int(v) for v in sizes)
+        if len(sizes) != self.in_features:
+            raise ValueError(f"a grid of {self.in_features}-D fields needs {self.in_features} sizes, got {sizes}")
+        ref = self.weights[0]
+        axes = grid_axes(sizes, ref.device, ref.dtype)
+        if len(sizes) == 1:
+            return self.decode_channels_first(axes[0][:, None], index)
+        params = [(w, b) for w, b in zip(self.weights, self.biases)]
+        if index is not None:
+            index = index.to(ref.device)
+            params = [(w.index_select(0, index), b.index_select(0, index)) for w, b in params]
+        k, row = params[0][0].shape[0], math.prod(sizes[1:])
+        p = sizes[0] * row
+        if not torch.is_grad_enabled() or not any(w.requires_grad for w, _ in params):
+            kc, pc = self._chunks(k, p, self.chunk_elements)
+            pc = max(1, pc // row) * row  # whole slabs of the first axis
+
+            def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor) -> None:
+                _grid_first_layer(w, b, axes, p0 // row, (p0 + pp) // row, out)
+
+            return self._decode_inference(first, params, p, kc, pc)
+        kc, pc = self._chunks(k, p, max(self.chunk_elements, self.grad_chunk_elements))
+        rc = max(1, pc // row)
+        out_rows = []
+        for k0 in range(0, k, kc):
+            chunk = [(w[k0 : k0 + kc], b[k0 : k0 + kc]) for w, b in params]
+            w0, b0 = chunk[0]
+            cols = []
+            for r0 in range(0, sizes[0], rc):
+                h = _grid_first_layer(w0 * self.w0_first, b0 * self.w0_first, axes, r0, min(r0 + rc, sizes[0]))
+                cols.append(self._hidden_and_output(h, chunk))
+            out_rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=2))
+        return out_rows[0] if len(out_rows) == 1 else torch.cat(out_rows, dim=0)
 
     def _forward(self, coords_t: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         """Differentiable forward of one chunk: coords_t (n, p), params of k fields -> (k, m, p).
@@ -155,24 +214,28 @@ class FieldBank(nn.Module):
         k, d, n = w.shape
         # shared input: one (k*d, n) @ (n, p) product for all fields
         z = torch.addmm((b * self.w0_first).reshape(k * d, 1), (w * self.w0_first).reshape(k * d, n), coords_t)
-        h = torch.sin(z).view(k, d, coords_t.shape[1])
+        return self._hidden_and_output(torch.sin(z).view(k, d, coords_t.shape[1]), params)
+
+    def _hidden_and_output(self, h: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """Layers 2..L and the linear output on first-layer activations h (k, d, p) -> (k, m, p)."""
         for w, b in params[1:-1]:
             h = torch.sin(torch.baddbmm(b * self.w0, w * self.w0, h))
         w, b = params[-1]
         return torch.baddbmm(b, w, h)
 
     def _decode_inference(
-        self, coords_t: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]], kc: int, pc: int
+        self, first: Callable[..., None], params: list[tuple[torch.Tensor, torch.Tensor]], p: int, kc: int, pc: int
     ) -> torch.Tensor:
         """No-grad decode with two reused activation buffers and in-place sines (no page-fault churn).
 
-        The w0 factors are folded into copies of the (tiny) weights and biases once, so every product
-        is a plain ``b + W @ h`` (no scaling passes over the activations).
+        ``first(w, b, p0, pp, out)`` writes the first layer's activations of points p0:p0+pp for the
+        fields of (w, b) into ``out`` (kk * d * pp elements). The w0 factors are folded into copies of
+        the (tiny) weights and biases once, so every product is a plain ``b + W @ h``.
         """
         with torch.no_grad():
-            n, p = coords_t.shape
-            k, d, m = params[0][0].shape[0], self.width, self.out_features
-            dev, dt = coords_t.device, coords_t.dtype
+            ref = params[0][0]
+            k, d, m = ref.shape[0], self.width, self.out_features
+            dev, dt = ref.device, ref.dtype
             scales = [self.w0_first] + [self.w0] * (self.layers - 1) + [1.0]
             params = [(w * s, b * s) if s != 1.0 else (w, b) for (w, b), s in zip(params, scales)]
             out = torch.empty(k, m, p, device=dev, dtype=dt)
@@ -180,13 +243,11 @@ class FieldBank(nn.Module):
             buf_o = torch.empty(kc * m * pc, device=dev, dtype=dt)
             for p0 in range(0, p, pc):
                 pp = min(pc, p - p0)
-                c = coords_t[:, p0 : p0 + pp]
                 for k0 in range(0, k, kc):
                     kk = min(kc, k - k0)
                     w, b = params[0]
-                    h = bufs[0][: kk * d * pp].view(kk * d, pp)
-                    torch.addmm(b[k0 : k0 + kk].reshape(kk * d, 1), w[k0 : k0 + kk].reshape(kk * d, n), c, out=h)
-                    h = h.sin_().view(kk, d, pp)
+                    first(w[k0 : k0 + kk], b[k0 : k0 + kk], p0, pp, bufs[0][: kk * d * pp])
+                    h = bufs[0][: kk * d * pp].view(kk, d, pp)
                     cur = 0
                     for w, b in params[1:-1]:
                         nxt = bufs[1 - cur][: kk * d * pp].view(kk, d, pp)
@@ -203,7 +264,7 @@ class FieldBank(nn.Module):
 
     def fit(
         self,
-        coords: torch.Tensor,
+        grid: torch.Tensor | Sequence[int],
         targets: torch.Tensor,
         steps: int,
         lr: float,
@@ -214,27 +275,39 @@ class FieldBank(nn.Module):
         The loss is the sum over fields of each field's mean squared error, and Adam is element-wise,
         so this is exactly K independent fits run in one batched loop.
 
-        :param coords: (P, n) grid.
+        :param grid: grid sizes (N_1, ..., N_n) (decoded with :meth:`decode_grid`), or (P, n) coordinates.
         :param targets: (K, P, m) values each field should reproduce.
         :param steps: Adam iterations.
         :param lr: Adam learning rate.
         :param progress: optional callable ``progress(step, mean_mse)`` called every 100 steps.
         :returns: per-field-mean MSE recorded every 100 steps (and at the last step).
         """
-        if targets.shape != (self.num_fields, coords.shape[0], self.out_features):
+        ref = self.weights[0]
+        if isinstance(grid, torch.Tensor):
+            coords = grid.to(device=ref.device, dtype=ref.dtype)
+            num_points = coords.shape[0]
+
+            def decode() -> torch.Tensor:
+                return self.decode_channels_first(coords)
+        else:
+            sizes = tuple(int(v) for v in grid)
+            num_points = math.prod(sizes)
+
+            def decode() -> torch.Tensor:
+                return self.decode_grid(sizes)
+        if targets.shape != (self.num_fields, num_points, self.out_features):
             raise ValueError(
-                f"targets must be ({self.num_fields}, {coords.shape[0]}, {self.out_features}), "
+                f"targets must be ({self.num_fields}, {num_points}, {self.out_features}), "
                 f"got {tuple(targets.shape)}"
             )
-        targets = targets.to(device=self.weights[0].device, dtype=self.weights[0].dtype)
-        coords = coords.to(device=self.weights[0].device, dtype=self.weights[0].dtype)
+        targets = targets.to(device=ref.device, dtype=ref.dtype)
         targets_cf = targets.transpose(1, 2).contiguous()  # (K, m, P), the layout decoding produces
         opt = torch.optim.Adam(self.parameters(), lr=lr)
         history: list[float] = []
-        per_field_scale = 1.0 / (coords.shape[0] * self.out_features)
+        per_field_scale = 1.0 / (num_points * self.out_features)
         for step in range(steps):
             opt.zero_grad(set_to_none=True)
-            err = self.decode_channels_first(coords) - targets_cf
+            err = decode() - targets_cf
             loss = err.square().sum() * per_field_scale  # = sum over fields of each field's MSE
             loss.backward()
             opt.step()
@@ -250,3 +323,32 @@ def _fused_if_available(param: torch.Tensor) -> dict[str, bool]:
     """Ask for the fused Adam kernel where this torch has one for the device (CPU since torch 2.4)."""
     major, minor = (int(v) for v in torch.__version__.split(".")[:2])
     return {"fused": True} if (major, minor) >= (2, 4) and param.device.type in ("cpu", "cuda") else {}
+
+
+def _grid_first_layer(w: torch.Tensor, b: torch.Tensor, axes: list[torch.Tensor], r0: int, r1: int,
+                      out: torch.Tensor | None = None) -> torch.Tensor:
+    """First sine layer on rows r0:r1 of the first grid axis: (k, d, (r1 - r0) * N_2 * ... * N_n).
+
+    ``w`` (k, d, n) and ``b`` (k, d, 1) have the first layer's w0 folded in. With z = a + b + ...
+    (one term per axis), sin and cos of the partial sums are extended one axis at a time with
+    sin(a + b) = sin a cos b + cos a sin b and cos(a + b) = cos a cos b - sin a sin b; the last axis
+    needs only the sine. ``out`` (no-grad use only) receives the result.
+    """
+    z = torch.addcmul(b, w[:, :, 0:1], axes[0][r0:r1])  # (k, d, R)
+    s, c = torch.sin(z), torch.cos(z)
+    n = len(axes)
+    for t in range(1, n):
+        zt = w[:, :, t : t + 1] * axes[t]  # (k, d, N_t)
+        st, ct = torch.sin(zt)[:, :, None, :], torch.cos(zt)[:, :, None, :]
+        s4, c4 = s[:, :, :, None], c[:, :, :, None]
+        shape = (s.shape[0], s.shape[1], s.shape[2] * zt.shape[2])
+        last = t == n - 1
+        if last and out is not None:
+            s_new = torch.mul(s4, ct, out=out.view(s.shape[0], s.shape[1], s.shape[2], zt.shape[2]))
+        else:
+            s_new = s4 * ct
+        s_new = s_new.addcmul_(c4, st)
+        if not last:
+            c = (c4 * ct).addcmul_(s4, st, value=-1.0).view(shape)
+        s = s_new.view(shape)
+    return s

@@ -151,6 +151,21 @@ class Modality(ABC):
         """Write a picture of decoded instances x (K, m, N...) with labels y (K,) to ``path``."""
         raise NotImplementedError(f"modality '{self.name}' has no preview")
 
+    def preview_classes(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path, max_per_class: int = 100) -> list[str]:
+        """One picture per class of decoded instances x (K, m, N...) under ``out_dir``; returns the file names.
+
+        Optional: the engine writes them to ``<run>/previews/`` when the modality has them.
+        """
+        raise NotImplementedError(f"modality '{self.name}' has no per-class previews")
+
+    def preview_compare(self, xs: list[torch.Tensor], y: torch.Tensor, path: Path, max_per_class: int = 5) -> None:
+        """A picture of the same instances decoded at several resolutions side by side.
+
+        ``xs[j]`` is (K, m, N_j...) for every j (same K and order, labels y (K,)); used by
+        ``ddif decode --resolution`` to show coordinate interpolation next to the native grid.
+        """
+        raise NotImplementedError(f"modality '{self.name}' has no side-by-side preview")
+
     def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
         """Write decoded instances as ordinary files under ``out_dir``; returns their relative paths."""
         raise NotImplementedError(f"modality '{self.name}' cannot export decoded instances")

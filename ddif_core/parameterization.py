@@ -22,7 +22,6 @@ from ddif_core.config import StrictModel
 from ddif_core.data import ClassBank
 from ddif_core.errors import ConfigError
 from ddif_core.fields import FieldBank
-from ddif_core.grid import coordinate_grid
 
 Progress = Callable[[str, int, int, float], None]
 
@@ -159,7 +158,6 @@ class DDiFParameterization(Parameterization):
             w0_first=o.w0_first,
             generator=generator,
         )
-        self._grids: dict[tuple[tuple[int, ...], str], torch.Tensor] = {}
 
     @classmethod
     def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
@@ -186,13 +184,6 @@ class DDiFParameterization(Parameterization):
             per_class = o.fields_per_class
         return Plan(per_class=per_class, params_per_item=b, settings={"layers": layers, "width": width})
 
-    def grid(self, shape: tuple[int, ...]) -> torch.Tensor:
-        dev = self.bank.weights[0].device
-        key = (tuple(shape), str(dev))
-        if key not in self._grids:
-            self._grids[key] = coordinate_grid(shape[1:], device=dev)
-        return self._grids[key]
-
     def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
         """Warm-up: fit every field to one random real instance of its class, all fields at once."""
         o: DDiFOptions = self.options  # type: ignore[assignment]
@@ -206,11 +197,11 @@ class DDiFParameterization(Parameterization):
         if progress is not None:
             def report(step: int, mse: float) -> None:
                 progress("warm-up", step + 1, o.warmup_steps, mse)
-        self.bank.fit(self.grid(self.sample_shape), targets, o.warmup_steps, o.warmup_lr, progress=report)
+        self.bank.fit(self.sample_shape[1:], targets, o.warmup_steps, o.warmup_lr, progress=report)
 
     def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:
         shape = tuple(shape) if shape is not None else self.sample_shape
-        out = self.bank.decode_channels_first(self.grid(shape), index)  # (k, m, P)
+        out = self.bank.decode_grid(shape[1:], index)  # (k, m, P), separable first layer on the grid
         return out.reshape(out.shape[0], *shape)
 
 

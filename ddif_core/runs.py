@@ -11,7 +11,9 @@ from typing import Any
 
 
 from ddif_core import artifact
-from ddif_core.config import RunConfig
+from pydantic import ValidationError
+
+from ddif_core.config import RunConfig, describe_validation_error, parse_set
 from ddif_core.data import LabelledData
 from ddif_core.engine import (
     Console,
@@ -52,71 +54,124 @@ def evaluate_run(
     data_root: str | None = None,
     quiet: bool = False,
     registry: Registry | None = None,
+    sets: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     """Train fresh networks on a saved synthetic set, optionally decoded at another resolution.
 
     With ``resolution``, DDiF fields are decoded on the finer/coarser grid (coordinate
-    interpolation), input-sized sets are resized with ``param.upsample``, and the real test set is
-    resized to match.
+    interpolation), input-sized sets are resized with ``eval.upsample`` (default
+    ``param.upsample``), and the real test set is resized to match. The accuracy at the original
+    resolution (ACC_org of the paper's Table 13) comes from the run's ``metrics.json`` when it was
+    measured with the same network and protocol, else it is measured here too; the result then
+    holds the difference and the drop ratio (ACC_org - ACC_R) / ACC_org.
+
+    :param sets: ``eval.key=value`` overrides (``ddif eval --set``).
     """
     config, synthetic = load_run(Path(run_dir), registry)
     updates: dict[str, Any] = {}
-    if net is not None:
-        updates["net"] = net
-    if runs is not None:
-        updates["runs"] = runs
-    if epochs is not None:
-        updates["epochs"] = epochs
+    for item in sets:
+        parts_, value = parse_set(item)
+        if parts_[0] != "eval" or len(parts_) != 2:
+            raise ConfigError(
+                f"ddif eval --set takes eval.KEY=VALUE settings (e.g. eval.upsample=bicubic), got {item!r}; the "
+                f"other settings of a saved run cannot change"
+            )
+        updates[parts_[1]] = value
+    for key, value in {"net": net, "runs": runs, "epochs": epochs}.items():
+        if value is not None:
+            updates[key] = value
     run_updates = {k: v for k, v in {"device": device, "data_root": data_root}.items() if v is not None}
-    config = RunConfig.model_validate(
-        {**config.to_dict(), "eval": {**config.eval.model_dump(), **updates},
-         "run": {**config.run.model_dump(), **run_updates}}
-    )
+    try:
+        config = RunConfig.model_validate(
+            {**config.to_dict(), "eval": {**config.eval.model_dump(), **updates},
+             "run": {**config.run.model_dump(), **run_updates}}
+        )
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(err)) from None
     if resolution is not None and resolution < 1:
         raise ConfigError(f"--resolution must be a positive number of points per axis, got {resolution}")
     parts = resolve_parts(config, registry)
     dev = resolve_device(config.run.device)
     prepare_process(dev)
     modality = parts.modality
+    _check_classes(modality, synthetic, Path(run_dir))
     modality.load_state(synthetic.modality_state())
-    shape = modality.shape_at(resolution) if resolution else tuple(modality.sample_shape)
-    test = load_split(modality, "test", dev)
-    if shape != tuple(modality.sample_shape):
-        test = LabelledData(modality.resize(test.x, shape), test.y, test.class_names)
+    param_options = synthetic.parameterization.options
+    if config.eval.upsample is not None and "upsample" in type(param_options).model_fields:
+        param_options.upsample = config.eval.upsample
+    native = tuple(modality.sample_shape)
+    shape = modality.shape_at(resolution) if resolution else native
+    test_native = load_split(modality, "test", dev)
     synthetic.parameterization.to(dev)
-    x, y = synthetic.decode(shape)
     console = Console(quiet)
     saved = artifact.read_json(Path(run_dir) / artifact.CONFIG_FILE, "run config")
     explicit = set(saved.get("eval_set", [])) | set(updates)
     config = with_eval_defaults(config, synthetic.meta.get("eval_defaults", {}), explicit)
-    result = evaluate_synthetic(parts, config, x, y, test, dev, console, shape)
+
+    def score(at: tuple[int, ...]) -> Any:
+        test = test_native
+        if at != native:
+            test = LabelledData(modality.resize(test_native.x, at), test_native.y, test_native.class_names)
+        x, y = synthetic.decode(at)
+        return evaluate_synthetic(parts, config, x, y, test, dev, console, at), int(x.shape[0])
+
+    result, num_decoded = score(shape)
     out: dict[str, Any] = {
         **result.as_dict(),
         "run_dir": str(run_dir),
         "resolution": list(shape[1:]),
+        "original_resolution": list(native[1:]),
         "parameterization": synthetic.meta["parameterization"],
-        "num_decoded": int(x.shape[0]),
+        "num_decoded": num_decoded,
     }
-    metrics_path = Path(run_dir) / artifact.METRICS_FILE
-    if metrics_path.exists() and shape != tuple(modality.sample_shape):
-        saved = artifact.read_json(metrics_path, "metrics")
-        if saved.get("net") == result.net and "accuracy_mean" in saved:
-            org = float(saved["accuracy_mean"])
-            out["accuracy_original"] = org
-            out["accuracy_difference"] = result.mean - org
-            out["accuracy_drop_ratio"] = (org - result.mean) / org if org else None
+    if "upsample" in type(param_options).model_fields:
+        out["upsample"] = param_options.upsample
+    if shape != native:
+        org = _saved_original(Path(run_dir), result.net, config, bool(updates.keys() - {"net", "runs", "epochs"}))
+        source = "metrics.json"
+        if org is None:
+            org, source = score(native)[0].mean, "evaluated"
+        out["accuracy_original"] = org
+        out["accuracy_original_source"] = source
+        out["accuracy_difference"] = result.mean - org
+        out["accuracy_drop_ratio"] = (org - result.mean) / org if org else None
     return out
+
+
+def _check_classes(modality: Any, synthetic: artifact.SyntheticSet, run_dir: Path) -> None:
+    """The dataset read now must have the classes the run was distilled on (a user's folder may change)."""
+    saved = synthetic.meta.get("class_names")
+    if saved is not None and list(saved) != list(modality.class_names):
+        raise DataError(
+            f"{run_dir} was distilled on {len(saved)} classes ({', '.join(map(str, saved[:5]))}...) but the dataset "
+            f"read now has {len(modality.class_names)} ({', '.join(modality.class_names[:5])}...); pass the "
+            f"--data-root it was distilled from"
+        )
+
+
+def _saved_original(run_dir: Path, net: str, config: RunConfig, other_settings: bool) -> float | None:
+    """The run's own accuracy at its resolution when it was measured with this network and protocol."""
+    path = run_dir / artifact.METRICS_FILE
+    if other_settings or not path.exists():
+        return None
+    saved = artifact.read_json(path, "metrics")
+    same = (saved.get("net") == net and saved.get("epochs") == config.eval.epochs
+            and saved.get("runs") == config.eval.runs and "accuracy_mean" in saved)
+    return float(saved["accuracy_mean"]) if same else None
 
 
 def decode_run(run_dir: Path, out_dir: Path, resolution: int | None = None,
                registry: Registry | None = None) -> dict[str, Any]:
     """Write every decoded instance as an ordinary file plus ``labels.csv`` into ``out_dir``.
 
-    The files appear all at once: they are written to a temporary folder renamed at the end.
+    With ``resolution``, ``preview.png`` shows the instances at the native resolution next to the
+    asked one (where the modality draws it). The files appear all at once: they are written to a
+    temporary folder renamed at the end.
     """
     config, synthetic = load_run(Path(run_dir), registry)
     parts = resolve_parts(config, registry)
     modality = parts.modality
+    _check_classes(modality, synthetic, Path(run_dir))
     modality.load_state(synthetic.modality_state())
     shape = modality.shape_at(resolution) if resolution else tuple(modality.sample_shape)
     out_dir = Path(out_dir)
@@ -127,6 +182,14 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | None = None,
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         files = modality.export(x.cpu(), y.cpu(), tmp)
+        try:  # a picture for people: the native grid next to the asked one
+            native = tuple(modality.sample_shape)
+            if shape != native:
+                modality.preview_compare([synthetic.decode(native)[0].cpu(), x.cpu()], y.cpu(), tmp / "preview.png")
+            else:
+                modality.preview(x.cpu(), y.cpu(), tmp / "preview.png")
+        except NotImplementedError:
+            pass
         names = modality.class_names
         with open(tmp / "labels.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)

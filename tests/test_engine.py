@@ -117,10 +117,22 @@ def test_budget_that_cannot_hold_a_field(tmp_path, registry):
 
 def test_eval_other_resolution_and_decode(tmp_path, registry):
     r = run(config(tmp_path), quiet=True, registry=registry)
-    res = evaluate_run(r.run_dir, net="mlp", resolution=12, runs=1, epochs=2, quiet=True, registry=registry)
-    assert res["resolution"] == [12, 12] and res["runs"] == 1
-    assert "accuracy_original" in res and res["accuracy_difference"] == pytest.approx(
-        res["accuracy_mean"] - r.metrics["accuracy_mean"])
+    saved = {"runs": r.metrics["runs"], "epochs": r.metrics["epochs"]}
+    res = evaluate_run(r.run_dir, net="mlp", resolution=12, quiet=True, registry=registry, **saved)
+    assert res["resolution"] == [12, 12] and res["original_resolution"] == [8, 8]
+    assert res["accuracy_original_source"] == "metrics.json"
+    assert res["accuracy_difference"] == pytest.approx(res["accuracy_mean"] - r.metrics["accuracy_mean"])
+    # another protocol than the saved run's: ACC_org is measured in the same call, at the native grid
+    other = evaluate_run(r.run_dir, net="mlp", resolution=12, runs=1, epochs=3, quiet=True, registry=registry)
+    again = evaluate_run(r.run_dir, net="mlp", runs=1, epochs=3, quiet=True, registry=registry)
+    assert other["accuracy_original_source"] == "evaluated" and other["runs"] == 1
+    assert other["accuracy_original"] == pytest.approx(again["accuracy_mean"])
+    assert other["accuracy_drop_ratio"] == pytest.approx(
+        (again["accuracy_mean"] - other["accuracy_mean"]) / again["accuracy_mean"])
+    with pytest.raises(ConfigError, match="takes eval.KEY=VALUE"):
+        evaluate_run(r.run_dir, sets=["param.width=3"], quiet=True, registry=registry)
+    with pytest.raises(ConfigError, match="eval.upsample"):
+        evaluate_run(r.run_dir, sets=["eval.upsample=cubic"], quiet=True, registry=registry)
     out = decode_run(r.run_dir, tmp_path / "decoded", resolution=10, registry=registry)
     assert out["files"] == 3
     rows = (tmp_path / "decoded" / "labels.csv").read_text().splitlines()
@@ -143,7 +155,10 @@ def test_vanilla_cross_resolution_uses_interpolation(tmp_path, registry):
     x16, _ = syn.decode((1, 16, 16))
     assert torch.equal(x16[:, :, ::2, ::2], x)  # nearest x2 repeats every value
     res = evaluate_run(r.run_dir, resolution=16, runs=1, epochs=1, quiet=True, registry=registry)
-    assert res["resolution"] == [16, 16] and res["parameterization"] == "vanilla"
+    assert res["resolution"] == [16, 16] and res["parameterization"] == "vanilla" and res["upsample"] == "nearest"
+    bic = evaluate_run(r.run_dir, resolution=16, runs=1, epochs=1, quiet=True, registry=registry,
+                       sets=["eval.upsample=bicubic"])
+    assert bic["upsample"] == "bicubic"
 
 
 def test_corrupt_artifact_is_reported(tmp_path, registry):

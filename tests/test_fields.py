@@ -95,3 +95,32 @@ def test_bad_inputs():
         bank.fit(torch.zeros(4, 2), torch.zeros(2, 5, 1), 1, 1e-3)
     with pytest.raises(ValueError):
         FieldBank(0, 2, 1, 1, 3)
+
+
+@pytest.mark.parametrize("sizes,chunk", [((9, 7), 1 << 19), ((9, 7), 40), ((3, 4, 5), 1 << 19), ((3, 4, 5), 60),
+                                         ((11,), 1 << 19), ((1, 6), 1 << 19)])
+def test_decode_grid_equals_decode_on_the_grid(sizes, chunk):
+    """The separable first layer (sin(a + b) identity) gives the values and gradients of the plain path."""
+    n = len(sizes)
+    bank = FieldBank(6, n, 2, 2, 5, generator=torch.Generator().manual_seed(1), chunk_elements=chunk,
+                     grad_chunk_elements=chunk)
+    coords = coordinate_grid(sizes)
+    ref = reference_decode(bank, coords).transpose(1, 2)  # (K, m, P)
+    with torch.no_grad():
+        assert torch.allclose(bank.decode_grid(sizes), ref, atol=1e-5)
+        idx = torch.tensor([4, 0, 4])
+        assert torch.allclose(bank.decode_grid(sizes, idx), ref[idx], atol=1e-5)
+    out = bank.decode_grid(sizes)
+    (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+    grads = [p.grad.clone() for p in bank.parameters()]
+    bank.zero_grad()
+    out = reference_decode(bank, coords).transpose(1, 2)
+    (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+    for g, r in zip(grads, (p.grad for p in bank.parameters())):
+        assert torch.allclose(g, r, atol=1e-4, rtol=1e-4)
+
+
+def test_decode_grid_rejects_wrong_dimension():
+    bank = FieldBank(2, 2, 1, 2, 3)
+    with pytest.raises(ValueError, match="needs 2 sizes"):
+        bank.decode_grid((4, 4, 4))

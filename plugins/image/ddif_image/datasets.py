@@ -21,11 +21,41 @@ CIFAR100_CLASSES = (
     "tiger", "tractor", "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf",
     "woman", "worm",
 )
-#: ImageNet subsets of Cazenavette et al. (2022), by WordNet id.
-IMAGENETTE = ("n01440764", "n02102040", "n02979186", "n03000684", "n03028079",
-              "n03394916", "n03417042", "n03425413", "n03445777", "n03888605")
-IMAGEWOOF = ("n02086240", "n02087394", "n02088364", "n02089973", "n02093754",
-             "n02096294", "n02099601", "n02105641", "n02111889", "n02115641")
+#: ImageNet subsets of Cazenavette et al. (2022): (WordNet id, name) in their class order.
+IMAGENET_SUBSETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "imagenette": (
+        ("n01440764", "tench"), ("n02102040", "English springer"), ("n02979186", "cassette player"),
+        ("n03000684", "chain saw"), ("n03028079", "church"), ("n03394916", "French horn"),
+        ("n03417042", "garbage truck"), ("n03425413", "gas pump"), ("n03445777", "golf ball"),
+        ("n03888605", "parachute"),
+    ),
+    "imagewoof": (
+        ("n02096294", "Australian terrier"), ("n02093754", "Border terrier"), ("n02111889", "Samoyed"),
+        ("n02088364", "beagle"), ("n02086240", "Shih-Tzu"), ("n02089973", "English foxhound"),
+        ("n02087394", "Rhodesian ridgeback"), ("n02115641", "dingo"), ("n02099601", "golden retriever"),
+        ("n02105641", "Old English sheepdog"),
+    ),
+    "imagefruit": (
+        ("n07753275", "pineapple"), ("n07753592", "banana"), ("n07745940", "strawberry"), ("n07747607", "orange"),
+        ("n07749582", "lemon"), ("n07768694", "pomegranate"), ("n07753113", "fig"), ("n07720875", "bell pepper"),
+        ("n07718472", "cucumber"), ("n07742313", "Granny Smith"),
+    ),
+    "imageyellow": (
+        ("n02206856", "bee"), ("n12057211", "yellow lady's slipper"), ("n07753592", "banana"),
+        ("n07749582", "lemon"), ("n12144580", "corn"), ("n04146614", "school bus"), ("n03530642", "honeycomb"),
+        ("n02129165", "lion"), ("n01773157", "garden spider"), ("n01531178", "goldfinch"),
+    ),
+    "imagemeow": (
+        ("n02123045", "tabby cat"), ("n02123159", "tiger cat"), ("n02123394", "Persian cat"),
+        ("n02123597", "Siamese cat"), ("n02124075", "Egyptian cat"), ("n02129165", "lion"), ("n02129604", "tiger"),
+        ("n02128925", "jaguar"), ("n02128757", "snow leopard"), ("n02127052", "lynx"),
+    ),
+    "imagesquawk": (
+        ("n01806143", "peacock"), ("n02007558", "flamingo"), ("n01818515", "macaw"), ("n02051845", "pelican"),
+        ("n02056570", "king penguin"), ("n01614925", "bald eagle"), ("n01843383", "toucan"), ("n01518878", "ostrich"),
+        ("n01860187", "black swan"), ("n01819313", "cockatoo"),
+    ),
+}
 
 #: Debian's dataset-fashion-mnist installs the four IDX files here.
 DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
@@ -40,7 +70,10 @@ class ImageDataset:
     :param mean: per-channel mean used for normalisation.
     :param std: per-channel std used for normalisation.
     :param fields: the paper's Table 8 ``{ipc: (layers, width)}`` keyed by resolution.
-    :param reader: which on-disk format the dataset is read from.
+    :param reader: which on-disk format the dataset is read from: ``idx``, ``cifar`` or ``folder``
+        (an ImageNet-style ``train/<class>/*``, ``val/<class>/*`` tree).
+    :param folders: for ``folder`` datasets, the class sub-folder names (WordNet ids) in label
+        order; empty: every sub-folder of ``train/``, sorted (a user's own ImageFolder).
     """
 
     name: str
@@ -53,6 +86,7 @@ class ImageDataset:
     fields: dict[int, dict[int, tuple[int, int]]]
     reader: str
     default_root: str | None = None
+    folders: tuple[str, ...] = ()
 
 
 _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -76,10 +110,15 @@ DATASETS: dict[str, ImageDataset] = {
         (0.5071, 0.4866, 0.4409), (0.2673, 0.2564, 0.2762),
         {32: {1: (2, 10), 10: (2, 15), 50: (2, 30)}}, "cifar",
     ),
-    "imagenette": ImageDataset(
-        "imagenette", "ImageNette", 3, None, IMAGENETTE, _IMAGENET_MEAN, _IMAGENET_STD, _IMAGENET_FIELDS, "folder",
-    ),
-    "imagewoof": ImageDataset(
-        "imagewoof", "ImageWoof", 3, None, IMAGEWOOF, _IMAGENET_MEAN, _IMAGENET_STD, _IMAGENET_FIELDS, "folder",
-    ),
 }
+_TITLES = {"imagenette": "ImageNette", "imagewoof": "ImageWoof", "imagefruit": "ImageFruit",
+           "imageyellow": "ImageYellow", "imagemeow": "ImageMeow", "imagesquawk": "ImageSquawk"}
+for _name, _classes in IMAGENET_SUBSETS.items():
+    DATASETS[_name] = ImageDataset(
+        _name, _TITLES[_name], 3, None, tuple(n for _, n in _classes), _IMAGENET_MEAN, _IMAGENET_STD,
+        _IMAGENET_FIELDS, "folder", folders=tuple(w for w, _ in _classes),
+    )
+#: Any ImageFolder of the user's (``--dataset folder --data-root DIR``): classes are the sub-folders of train/.
+DATASETS["folder"] = ImageDataset(
+    "folder", "image folder", 3, None, (), _IMAGENET_MEAN, _IMAGENET_STD, _IMAGENET_FIELDS, "folder",
+)

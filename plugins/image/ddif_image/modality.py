@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from pydantic import BaseModel, Field
 from torchvision.utils import make_grid
 
@@ -36,13 +39,21 @@ class ImageOptions(StrictModel):
     )
     zca: bool = Field(False, description="ZCA-whiten the images (fitted on the training split; stored in the artifact).")
     zca_eps: float = Field(0.1, gt=0, description="Regulariser added to the eigenvalues of the ZCA whitening.")
+    skip_bad_files: bool = Field(
+        False, description="Image folders: skip (and count) unreadable image files instead of stopping at the first."
+    )
+    cache_dir: str | None = Field(
+        None, description="Image folders: where decoded images are cached (default $DDIF_CACHE_DIR or ~/.cache/ddif)."
+    )
+    cache: bool = Field(True, description="Image folders: cache the decoded, resized images on disk.")
 
 
 class ImageModality(Modality):
-    """2-D images (m channels x H x W): MNIST, Fashion-MNIST, CIFAR-10/100, ImageNet subsets."""
+    """2-D images (m channels x H x W): MNIST, Fashion-MNIST, CIFAR-10/100, ImageNet subsets, any ImageFolder."""
 
     name = "image"
-    description = "Images: Fashion-MNIST/MNIST (IDX), CIFAR-10/100 (python batches); ConvNet; DSA."
+    description = ("Images: Fashion-MNIST/MNIST (IDX), CIFAR-10/100 (python batches), ImageNet subsets and any "
+                   "ImageFolder (JPEG trees, cached); ConvNet, AlexNet, VGG11, ResNet18, ViT; DSA; ZCA.")
     Options = ImageOptions
     default_dataset = "fashion-mnist"
     default_network = "convnet"
@@ -51,7 +62,24 @@ class ImageModality(Modality):
                  data_root: Path | None = None) -> None:
         super().__init__(options, dataset, data_root)
         self.spec: ImageDataset = DATASETS[self.dataset]
+        if self.spec.reader == "folder" and not self.spec.folders:  # the user's ImageFolder: classes from disk
+            from ddif_image.folder import discover_classes
+
+            if self.data_root is None:
+                raise DataError(
+                    "--dataset folder needs --data-root DIR, a folder with train/<class>/ and val/<class>/ image folders"
+                )
+            if not self.data_root.is_dir():
+                raise DataError(f"dataset root {self.data_root} does not exist or is not a folder")
+            classes = discover_classes(self.data_root)
+            self.spec = replace(self.spec, title=f"image folder {self.data_root}", classes=classes, folders=classes)
+            self.info = replace(self.info, class_names=classes)
         opts: ImageOptions = self.options  # type: ignore[assignment]
+        if opts.resolution is not None and self.spec.size is not None and opts.resolution != self.spec.size:
+            raise ConfigError(
+                f"modality.resolution={opts.resolution} applies to image-folder datasets only; {self.spec.title} is "
+                f"{self.spec.size}x{self.spec.size} (evaluate at another resolution with ddif eval --resolution)"
+            )
         ops = tuple(opts.dsa_strategy.split("_")) if opts.dsa_strategy else ()
         unknown = [op for op in ops if op not in OPS]
         if unknown:
@@ -92,7 +120,9 @@ class ImageModality(Modality):
     def _root(self) -> Path:
         root = self.data_root or (Path(self.spec.default_root) if self.spec.default_root else None)
         if root is None:
-            raise DataError(f"{self.spec.title} needs --data-root, the folder holding its files")
+            what = ("an ImageNet-style folder with train/<wnid>/ and val/<wnid>/ image folders"
+                    if self.spec.reader == "folder" else "the folder holding its files")
+            raise DataError(f"{self.spec.title} needs --data-root, {what}")
         if not root.is_dir():
             hint = " (install Debian's dataset-fashion-mnist or pass --data-root)" if self.dataset == "fashion-mnist" else ""
             raise DataError(f"dataset root {root} does not exist or is not a folder{hint}")
@@ -126,16 +156,21 @@ class ImageModality(Modality):
 
             images, labels = read_cifar(root, self.dataset, split)
         else:
-            raise DataError(
-                f"reading {self.spec.title} from an ImageNet-style JPEG folder is not supported by this version of "
-                f"ddif-image; supported datasets: fashion-mnist, mnist, cifar10, cifar100"
-            )
+            images, labels = self._read_folder(root, split)
         x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)
         if x.dim() == 3:
             x = x.unsqueeze(1)  # (N, 1, H, W)
         x = (x - self._mean) / self._std
         y = torch.from_numpy(labels.astype(np.int64))
         return LabelledData(x, y, list(self.spec.classes))
+
+    def _read_folder(self, root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+        from ddif_image.folder import default_cache_dir, load_folder_split
+
+        opts: ImageOptions = self.options  # type: ignore[assignment]
+        cache = (Path(opts.cache_dir) if opts.cache_dir else default_cache_dir()) if opts.cache else None
+        return load_folder_split(root, split, self.spec.folders, self.sample_shape[1], cache_dir=cache,
+                                 skip_bad_files=opts.skip_bad_files, tag=self.dataset)
 
     def _read_idx(self, root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         from ddif_image.idx import IDXError, read_idx
@@ -180,8 +215,6 @@ class ImageModality(Modality):
 
     def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
         """A PNG grid: one row per class, up to ``max_per_class`` decoded instances per row."""
-        from PIL import Image
-
         x = self.denormalize(x.detach().float().clone())
         per_row = min(max_per_class, max(int((y == c).sum()) for c in y.unique()))
         tiles = []
@@ -189,10 +222,38 @@ class ImageModality(Modality):
             items = x[y == c][:per_row]
             blank = torch.ones(per_row - items.shape[0], *x.shape[1:])  # short rows padded with white
             tiles.append(torch.cat([items, blank]))
-        grid = make_grid(torch.cat(tiles), nrow=per_row, padding=2, pad_value=1.0)
-        arr = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-        mode = "L" if x.shape[1] == 1 else "RGB"
-        Image.fromarray(arr[..., 0] if mode == "L" else arr, mode=mode).save(path, format="PNG")
+        _save_grid(torch.cat(tiles), per_row, path)
+
+    def preview_classes(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path, max_per_class: int = 100) -> list[str]:
+        """``<label>_<class>.png`` per class: a square-ish grid of up to ``max_per_class`` of its instances."""
+        x = self.denormalize(x.detach().float().clone())
+        names = []
+        for c in range(self.info.num_classes):
+            items = x[y == c][:max_per_class]
+            if items.shape[0] == 0:
+                continue
+            name = f"{c:03d}_{_safe(self.class_names[c])}.png"
+            _save_grid(items, math.ceil(math.sqrt(items.shape[0])), out_dir / name)
+            names.append(name)
+        return names
+
+    def preview_compare(self, xs: list[torch.Tensor], y: torch.Tensor, path: Path, max_per_class: int = 5) -> None:
+        """Per class, up to ``max_per_class`` instances, each shown at every resolution of ``xs`` side by side.
+
+        Every version is drawn at the largest size with nearest-neighbour scaling, so pixels are
+        shown as they are (a coarse grid looks blocky, a field decoded on a fine grid does not).
+        """
+        side = max(max(v.shape[2], v.shape[3]) for v in xs)
+        shown = [F.interpolate(self.denormalize(v.detach().float().clone()), size=(side, side), mode="nearest")
+                 for v in xs]
+        per_class = min(max_per_class, max(int((y == c).sum()) for c in y.unique()))
+        tiles = []
+        for c in range(self.info.num_classes):
+            idx = torch.nonzero(y == c).flatten()[:per_class].tolist()
+            for i in range(per_class):
+                for v in shown:
+                    tiles.append(v[idx[i]] if i < len(idx) else torch.ones_like(v[0]))
+        _save_grid(torch.stack(tiles), per_class * len(xs), path)
 
     def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
         """One PNG per instance under ``out_dir/<class>/``; returns the relative paths."""
@@ -201,7 +262,7 @@ class ImageModality(Modality):
         out: list[str] = []
         counters: dict[int, int] = {}
         for img, label in zip(x, y.tolist()):
-            folder = f"{label:03d}_{re.sub(r'[^A-Za-z0-9_-]+', '_', self.class_names[label])}"
+            folder = f"{label:03d}_{_safe(self.class_names[label])}"
             (out_dir / folder).mkdir(parents=True, exist_ok=True)
             idx = counters.get(label, 0)
             counters[label] = idx + 1
@@ -210,3 +271,17 @@ class ImageModality(Modality):
             Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(out_dir / rel, format="PNG")
             out.append(rel)
         return out
+
+
+def _safe(name: str) -> str:
+    """A class name as a portable file-name part."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name)
+
+
+def _save_grid(tiles: torch.Tensor, nrow: int, path: Path) -> None:
+    """Save images (N, C, H, W) in [0, 1] as one PNG grid with ``nrow`` per row (white padding)."""
+    from PIL import Image
+
+    grid = make_grid(tiles, nrow=nrow, padding=2, pad_value=1.0)
+    arr = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    Image.fromarray(arr[..., 0] if tiles.shape[1] == 1 else arr).save(path, format="PNG")  # L or RGB

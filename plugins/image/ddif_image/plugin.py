@@ -14,21 +14,33 @@ def register_modalities(register: Callable[[type], None]) -> None:
     register(ImageModality)
 
 
+#: name -> (class in ddif_image.networks or convnet, description)
+_NETWORKS: dict[str, tuple[str, str]] = {
+    "convnet": ("ConvNet", "ConvNetD3-D7 (depth from the resolution), 128 filters, instance norm, avg-pool."),
+    "alexnet": ("AlexNet", "AlexNet of the distillation literature: 5 convs (128-192-256-192-192), max-pool, no norm."),
+    "vgg11": ("VGG11", "VGG-11 with instance norm, global average pooling."),
+    "resnet18": ("ResNet18", "ResNet-18 with instance norm (3x3 stem up to 64 px, ImageNet stem above)."),
+    "vit": ("ViT", "Small ViT: ~8x8 patch grid, width 256, 6 blocks, 8 heads, class token."),
+}
+
+
 @hookimpl
 def register_networks(register: Callable[[Any], None]) -> None:
     from ddif_core.networks import NetworkDef
 
-    register(
-        NetworkDef(
-            name="convnet",
-            build=_build_convnet,
-            modalities=("image",),
-            description="ConvNetD3-D7 (depth from the resolution), 128 filters, instance norm, avg-pool.",
-        )
-    )
+    for name, (cls_name, description) in _NETWORKS.items():
+        register(NetworkDef(name=name, build=_builder(cls_name), modalities=("image",), description=description))
 
 
-def _build_convnet(sample_shape: tuple[int, ...], num_classes: int) -> Any:
-    from ddif_image.convnet import ConvNet
+def _builder(cls_name: str) -> Callable[[tuple[int, ...], int], Any]:
+    def build(sample_shape: tuple[int, ...], num_classes: int) -> Any:
+        if cls_name == "ConvNet":
+            from ddif_image.convnet import ConvNet as cls
+        else:
+            from ddif_image import networks
 
-    return ConvNet(sample_shape[0], num_classes, (sample_shape[1], sample_shape[2]))
+            cls = getattr(networks, cls_name)
+        return cls(sample_shape[0], num_classes, (sample_shape[1], sample_shape[2]))
+
+    build.__name__ = f"build_{cls_name.lower()}"
+    return build

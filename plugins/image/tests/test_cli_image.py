@@ -42,17 +42,28 @@ def test_run_eval_decode_end_to_end(capsys, idx_root, tmp_path):
     metrics = json.loads(out)
     assert metrics["num_decoded"] == 20 and metrics["budget_allowed"] == 7840 and metrics["budget_used"] == 20 * 67
     assert Image.open(out_dir / "preview.png").size == (2 * 30 + 2, 10 * 30 + 2)
+    per_class = sorted(p.name for p in (out_dir / "previews").iterdir())
+    assert len(per_class) == 10 and per_class[0] == "000_T-shirt_top.png"
+    assert Image.open(out_dir / "previews" / per_class[0]).size == (2 * 30 + 2, 30 + 2)  # 2 fields: 2x1 grid
 
     rc, out, err = cli(capsys, "eval", out_dir, "--resolution", 36, "--runs", 1, "--epochs", 1, "--json", "-q")
     assert rc == 0, err
     res = json.loads(out)
     assert res["resolution"] == [36, 36] and "accuracy_drop_ratio" in res
 
+    rc, out, err = cli(capsys, "eval", out_dir, "--net", "resnet18", "--runs", 1, "--epochs", 1, "--json", "-q")
+    assert rc == 0, err
+    assert json.loads(out)["net"] == "resnet18"
+    rc, out, err = cli(capsys, "eval", out_dir, "--net", "resnet50", "--runs", 1)
+    assert rc == 1 and "unknown network 'resnet50'" in err and "resnet18" in err
+
     rc, out, err = cli(capsys, "decode", out_dir, "--out", tmp_path / "png", "--resolution", 56)
     assert rc == 0, err
     rows = (tmp_path / "png" / "labels.csv").read_text().splitlines()
     assert len(rows) == 21 and rows[1] == "000_T-shirt_top/00000.png,0,T-shirt/top"
     assert Image.open(tmp_path / "png" / "000_T-shirt_top" / "00000.png").size == (56, 56)
+    # side by side: per class 2 fields x (28 px shown at 56, 56 px)
+    assert Image.open(tmp_path / "png" / "preview.png").size == (4 * 58 + 2, 10 * 58 + 2)
 
 
 def test_missing_data_root_is_one_sentence(capsys, tmp_path):
@@ -86,6 +97,10 @@ def test_table9_presets_resolve(capsys):
     rc, out, err = cli(capsys, "budget", "--modality", "image", "--preset", "imagenette256-ipc1-dm", "--json")
     assert rc == 0, err
     assert json.loads(out)["params_per_field"] == 3523 and json.loads(out)["fields_per_class"] == 55
+    # a Table-9 row serves any ImageNet subset: --dataset overrides the preset's
+    cfg = build_config({"modality": "image", "preset": "imagenette-ipc10-tm", "dataset": "imagesquawk"}, None, [],
+                       lambda m: ImageModality.presets())
+    assert cfg.run.dataset == "imagesquawk" and cfg.run.ipc == 10 and cfg.matcher["syn_steps"] == 40
 
 
 def test_presets_listed(capsys):

@@ -1,0 +1,201 @@
+"""Images from an ImageNet-style folder tree, resized, decoded once and cached on disk.
+
+Layout (ImageNet, ImageNette, and any ``torchvision.datasets.ImageFolder``)::
+
+    ROOT/train/<class>/*.JPEG      training split
+    ROOT/val/<class>/*.JPEG        test split (``ROOT/test/<class>/`` is accepted too)
+
+``<class>`` is a WordNet id for the ImageNet subsets. Every image is decoded with Pillow, its
+shorter side resized to the target side (bilinear, antialiased) and centre-cropped to a square,
+as the distillation literature does for ImageNet subsets. Decoding a few thousand JPEGs takes
+minutes, so the result is cached as ``uint8`` in a safetensors file whose name holds a hash of the
+file list (relative paths, sizes, modification times) and of the options: editing, adding or
+removing a file, or asking for another resolution, makes a new cache entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ddif_core.artifact import atomic_path
+from ddif_core.errors import DataError
+
+IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
+SPLIT_FOLDERS = {"train": ("train",), "test": ("val", "test")}
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """``$DDIF_CACHE_DIR``, else ``$XDG_CACHE_HOME/ddif``, else ``~/.cache/ddif``."""
+    if os.environ.get("DDIF_CACHE_DIR"):
+        return Path(os.environ["DDIF_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ddif"
+
+
+def split_dir(root: Path, split: str) -> Path:
+    """The folder of ``split`` under ``root`` (``train``; ``val`` or ``test``)."""
+    for name in SPLIT_FOLDERS[split]:
+        if (root / name).is_dir():
+            return root / name
+    expected = " or ".join(f"{root / n}/<class>/" for n in SPLIT_FOLDERS[split])
+    raise DataError(f"{root} has no {split} split; expected image folders {expected}")
+
+
+def discover_classes(root: Path) -> tuple[str, ...]:
+    """Sorted names of the class sub-folders of ``root/train`` (a user's ImageFolder)."""
+    train = split_dir(root, "train")
+    classes = tuple(sorted(p.name for p in train.iterdir() if p.is_dir() and not p.name.startswith(".")))
+    if len(classes) < 2:
+        raise DataError(f"{train} holds {len(classes)} class folder(s); expected one sub-folder per class (at least 2)")
+    return classes
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The image files of one split: ``paths[i]`` has label ``labels[i]``."""
+
+    root: Path
+    paths: tuple[Path, ...]
+    labels: tuple[int, ...]
+
+    def fingerprint(self) -> list[tuple[str, int, int]]:
+        out = []
+        for p in self.paths:
+            st = p.stat()
+            out.append((str(p.relative_to(self.root)), st.st_size, st.st_mtime_ns))
+        return out
+
+
+def list_split(root: Path, split: str, folders: tuple[str, ...]) -> Listing:
+    """Every image file of ``split`` in the class folders ``folders`` (label = position in ``folders``)."""
+    base = split_dir(root, split)
+    paths: list[Path] = []
+    labels: list[int] = []
+    for label, name in enumerate(folders):
+        folder = base / name
+        if not folder.is_dir():
+            raise DataError(f"{base} has no class folder {name}/; expected one folder per class: {', '.join(folders)}")
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        if not files:
+            exts = ", ".join(IMAGE_EXTENSIONS)
+            raise DataError(f"class folder {folder} holds no image files (expected {exts})")
+        paths += files
+        labels += [label] * len(files)
+    return Listing(base, tuple(paths), tuple(labels))
+
+
+def read_image(path: Path, size: int) -> np.ndarray:
+    """One image file -> (3, size, size) uint8: shorter side resized to ``size``, centre crop.
+
+    Raises ``OSError``/``ValueError`` (from Pillow) for unreadable or truncated files.
+    """
+    from PIL import Image
+
+    with Image.open(path) as img:
+        if img.format == "JPEG":
+            img.draft("RGB", (size, size))  # decode at a reduced scale that still covers the target
+        img = img.convert("RGB")
+        w, h = img.size
+        short = min(w, h)
+        nw, nh = (size, max(size, int(size * h / w))) if w == short else (max(size, int(size * w / h)), size)
+        img = img.resize((nw, nh), Image.Resampling.BILINEAR)
+        left, top = (nw - size) // 2, (nh - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+        arr = np.asarray(img, dtype=np.uint8)
+    return arr.transpose(2, 0, 1)
+
+
+def _cache_file(cache_dir: Path, listing: Listing, split: str, size: int, skip_bad: bool, tag: str) -> Path:
+    key = json.dumps({"v": CACHE_VERSION, "split": split, "size": size, "skip_bad": skip_bad,
+                      "files": listing.fingerprint(), "labels": listing.labels}, separators=(",", ":"))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return cache_dir / "images" / f"{tag}-{split}-{size}px-{digest}.safetensors"
+
+
+def _read_cache(path: Path, count: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        t = load_file(str(path))
+        images, labels = t["images"], t["labels"]
+    except (SafetensorError, OSError, KeyError, ValueError):
+        return None  # a damaged cache entry is rebuilt
+    if images.dtype != torch.uint8 or tuple(images.shape[1:]) != (3, size, size) or labels.shape[0] != images.shape[0]:
+        return None
+    if images.shape[0] > count:
+        return None
+    return images.numpy(), labels.numpy()
+
+
+def load_folder_split(root: Path, split: str, folders: tuple[str, ...], size: int, *, cache_dir: Path | None,
+                      skip_bad_files: bool = False, workers: int | None = None, tag: str = "folder",
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``split`` of an image folder tree: images (N, 3, size, size) uint8 and labels (N,) int64.
+
+    :param folders: the class folder names in label order.
+    :param cache_dir: where decoded splits are cached (None: no cache).
+    :param skip_bad_files: skip (and count) unreadable files instead of failing on the first one.
+    """
+    listing = list_split(root, split, folders)
+    cache = _cache_file(cache_dir, listing, split, size, skip_bad_files, tag) if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        hit = _read_cache(cache, len(listing.paths), size)
+        if hit is not None:
+            return hit
+
+    def work(path: Path) -> np.ndarray | None:
+        try:
+            return read_image(path, size)
+        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, DecompressionBombError...
+            if skip_bad_files:
+                return None
+            raise DataError(
+                f"cannot read image {path}: {exc}; fix or remove it, or set modality.skip_bad_files=true to skip "
+                f"unreadable files"
+            ) from None
+
+    images = np.empty((len(listing.paths), 3, size, size), dtype=np.uint8)
+    ok = np.ones(len(listing.paths), dtype=bool)
+    workers = workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # Pillow decodes without holding the GIL
+        results = pool.map(work, listing.paths)
+        bar = tqdm(results, total=len(listing.paths), desc=f"decoding {split} images", unit="img",
+                   disable=None, leave=False, file=sys.stderr)
+        for i, arr in enumerate(bar):
+            if arr is None:
+                ok[i] = False
+            else:
+                images[i] = arr
+    labels = np.asarray(listing.labels, dtype=np.int64)
+    skipped = int((~ok).sum())
+    if skipped:
+        first = listing.paths[int(np.flatnonzero(~ok)[0])]
+        print(f"warning: skipped {skipped} unreadable image file(s) in {listing.root} (first: {first})",
+              file=sys.stderr)
+        images, labels = images[ok], labels[ok]
+        present = set(labels.tolist())
+        empty = [folders[c] for c in range(len(folders)) if c not in present]
+        if empty:
+            raise DataError(f"every image of class folder(s) {', '.join(empty)} in {listing.root} is unreadable")
+    if cache is not None:
+        from safetensors.torch import save_file
+
+        try:
+            with atomic_path(cache) as tmp:
+                save_file({"images": torch.from_numpy(images), "labels": torch.from_numpy(labels)}, str(tmp),
+                          metadata={"source": str(listing.root), "skipped": str(skipped)})
+        except OSError as exc:  # a read-only or full cache location costs time, not the run
+            print(f"warning: could not write the image cache {cache}: {exc}", file=sys.stderr)
+    return images, labels
