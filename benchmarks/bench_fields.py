@@ -106,6 +106,10 @@ def case_small(repeats: int = 5) -> dict[str, object]:
         bank.zero_grad(set_to_none=True)
         bank.decode(coords).sum().backward()
 
+    def grid_fb() -> None:
+        bank.zero_grad(set_to_none=True)
+        bank.decode_grid((32, 32)).sum().backward()
+
     def loop_fb() -> None:
         for m in mods:
             m.zero_grad(set_to_none=True)
@@ -113,7 +117,9 @@ def case_small(repeats: int = 5) -> dict[str, object]:
 
     with torch.no_grad():
         same = torch.allclose(bank.decode(coords), torch.stack([m(coords) for m in mods]), atol=1e-5)
+        same_grid = torch.allclose(bank.decode_grid((32, 32)).transpose(1, 2), bank.decode(coords), atol=1e-5)
     t_bank, t_loop = best_of(bank_fb, repeats), best_of(loop_fb, repeats)
+    t_grid = best_of(grid_fb, repeats)
     acts = 370 * 1024 * 6 * 2
     floors = sin_floor(acts, pre_activations(bank, coords))
     floor = floors["src_to_dst"]
@@ -126,11 +132,19 @@ def case_small(repeats: int = 5) -> dict[str, object]:
         "sin_floor_forward_ms": round(floor * 1e3, 2),
         "sin_in_place_ms": round(floors["in_place"] * 1e3, 2),
         "fieldbank_over_floor": round(t_bank / floor, 1),
+        "grid_path_matches": same_grid,
+        "fieldbank_grid_ms": round(t_grid * 1e3, 2),
+        "grid_speedup_vs_loop": round(t_loop / t_grid, 1),
+        "grid_over_floor": round(t_grid / floor, 2),
     }
 
 
 def case_imagenet128(repeats: int = 3) -> dict[str, object]:
-    """K=510, L=3, d=20, m=3 on 128x128 (ImageNet-128 IPC 1): forward only (no grad)."""
+    """K=510, L=3, d=20, m=3 on 128x128 (ImageNet-128 IPC 1): forward only (no grad).
+
+    ``fieldbank`` decodes arbitrary coordinates; ``fieldbank_grid`` is the path DDiF decodes
+    instances with (:meth:`FieldBank.decode_grid`, separable first layer on the grid).
+    """
     g = torch.Generator().manual_seed(0)
     bank = FieldBank(510, 2, 3, 3, 20, generator=g)
     coords = coordinate_grid((128, 128))
@@ -140,6 +154,11 @@ def case_imagenet128(repeats: int = 3) -> dict[str, object]:
         rss_bank = peak_rss_mb()  # peak of one decode: output + two reused chunk buffers
         del first
         t_bank = best_of(lambda: bank.decode(coords), repeats)
+        first = bank.decode_grid((128, 128))
+        rss_grid = peak_rss_mb()
+        same_grid = torch.allclose(first, bank.decode(coords).transpose(1, 2), atol=1e-4)
+        del first
+        t_grid = best_of(lambda: bank.decode_grid((128, 128)), repeats)
     mods = module_loop(bank)
     with torch.no_grad():
         out = bank.decode(coords)
@@ -159,6 +178,11 @@ def case_imagenet128(repeats: int = 3) -> dict[str, object]:
         "sin_floor_s": round(floor, 3),
         "sin_in_place_s": round(floors["in_place"], 3),
         "fieldbank_over_floor": round(t_bank / floor, 2),
+        "grid_path_matches": same_grid,
+        "fieldbank_grid_s": round(t_grid, 3),
+        "grid_speedup_vs_loop": round(t_loop / t_grid, 2),
+        "grid_over_floor": round(t_grid / floor, 2),
+        "peak_rss_after_grid_mb": round(rss_grid, 1),
         "output_mb": round(out.numel() * 4 / 2**20, 1),
         "peak_rss_before_mb": round(rss0, 1),
         "peak_rss_after_fieldbank_mb": round(rss_bank, 1),
@@ -168,18 +192,18 @@ def case_imagenet128(repeats: int = 3) -> dict[str, object]:
 
 def case_warmup(steps: int = 200) -> dict[str, object]:
     """Warm-up of 110 fields (Fashion-MNIST IPC 1: L=2, d=6, m=1, 28x28): all at once vs one by one."""
-    coords = coordinate_grid((28, 28))
+    grid = (28, 28)
     targets = torch.rand(110, 784, 1, generator=torch.Generator().manual_seed(1))
     bank = FieldBank(110, 2, 1, 2, 6, generator=torch.Generator().manual_seed(0))
     # one-time process costs (torch.optim's first step imports ~1.6 s of modules) are paid before timing
-    FieldBank(1, 2, 1, 2, 6).fit(coords, targets[:1], 2, 5e-4)
+    FieldBank(1, 2, 1, 2, 6).fit(grid, targets[:1], 2, 5e-4)
     t = time.perf_counter()
-    bank.fit(coords, targets, steps, 5e-4)
+    bank.fit(grid, targets, steps, 5e-4)
     t_batched = time.perf_counter() - t
     t = time.perf_counter()
     for k in range(110):
         single = FieldBank(1, 2, 1, 2, 6, generator=torch.Generator().manual_seed(k))
-        single.fit(coords, targets[k : k + 1], steps, 5e-4)
+        single.fit(grid, targets[k : k + 1], steps, 5e-4)
     t_seq = time.perf_counter() - t
     return {
         "shape": f"110 fields L=2 d=6 m=1 on 28x28, {steps} Adam steps",

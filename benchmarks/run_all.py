@@ -1,4 +1,4 @@
-"""Run every benchmark in sequence (about 35 minutes on a 2-core CPU); figures land in benchmarks/results/.
+"""Run every benchmark in sequence (about 90 minutes on a 2-core CPU); figures land in benchmarks/results/.
 
     python benchmarks/run_all.py            # or: make bench
 """
@@ -16,6 +16,8 @@ STEPS = [
     ["bench_dm.py", "--batch-real", "64"],
     ["bench_demo.py"],
     ["bench_matchers.py"],
+    ["bench_presets.py"],
+    ["bench_images.py"],
 ]
 
 
