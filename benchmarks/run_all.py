@@ -14,7 +14,6 @@ STEPS = [
     ["bench_fields.py"],
     ["bench_dm.py", "--batch-real", "256"],
     ["bench_dm.py", "--batch-real", "64"],
-    ["bench_demo.py"],
     ["bench_matchers.py"],
     ["bench_presets.py"],
     ["bench_images.py"],
