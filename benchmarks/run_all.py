@@ -1,4 +1,4 @@
-"""Run every benchmark in sequence (about 90 minutes on a 2-core CPU); figures land in benchmarks/results/.
+"""Run every benchmark in sequence (about 100 minutes on a 2-core CPU); figures land in benchmarks/results/.
 
     python benchmarks/run_all.py            # or: make bench
 """
@@ -17,6 +17,7 @@ STEPS = [
     ["bench_matchers.py"],
     ["bench_presets.py"],
     ["bench_images.py"],
+    ["bench_folder.py"],
 ]
 
 
