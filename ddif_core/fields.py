@@ -27,6 +27,10 @@ from torch import nn
 from ddif_core.budget import params_per_field
 from ddif_core.grid import grid_axes
 
+#: ``first(w, b, p0, pp, out) -> (k, d, pp)``: first-layer activations of points p0:p0+pp (see
+#: :meth:`FieldBank._decode_chunked`).
+FirstLayer = Callable[[torch.Tensor, torch.Tensor, int, int, "torch.Tensor | None"], torch.Tensor]
+
 #: Upper bound on the elements of one hidden-activation chunk (k_chunk x p_chunk x width) when decoding
 #: without gradients: the two reused buffers stay cache-sized.
 DEFAULT_CHUNK_ELEMENTS = 1 << 19
@@ -133,28 +137,16 @@ class FieldBank(nn.Module):
             raise ValueError(f"coords must be (P, {self.in_features}), got {tuple(coords.shape)}")
         ref = self.weights[0]
         coords_t = coords.to(device=ref.device, dtype=ref.dtype).t()  # (n, P)
-        params = [(w, b) for w, b in zip(self.weights, self.biases)]
-        if index is not None:
-            index = index.to(ref.device)
-            params = [(w.index_select(0, index), b.index_select(0, index)) for w, b in params]
-        k, p = params[0][0].shape[0], coords_t.shape[1]
-        if not torch.is_grad_enabled() or not any(w.requires_grad for w, _ in params):
-            kc, pc = self._chunks(k, p, self.chunk_elements)
 
-            def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor) -> None:
-                kk, d, n = w.shape
-                h = out.view(kk * d, pp)
-                torch.addmm(b.reshape(kk * d, 1), w.reshape(kk * d, n), coords_t[:, p0 : p0 + pp], out=h)
-                h.sin_()
+        def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor | None) -> torch.Tensor:
+            # shared input: one (k*d, n) @ (n, p) product for all fields
+            kk, d, n = w.shape
+            args = (b.reshape(kk * d, 1), w.reshape(kk * d, n), coords_t[:, p0 : p0 + pp])
+            if out is None:
+                return torch.sin(torch.addmm(*args)).view(kk, d, pp)
+            return torch.addmm(*args, out=out.view(kk * d, pp)).sin_().view(kk, d, pp)
 
-            return self._decode_inference(first, params, p, kc, pc)
-        kc, pc = self._chunks(k, p, max(self.chunk_elements, self.grad_chunk_elements))
-        rows = []
-        for k0 in range(0, k, kc):
-            chunk = [(w[k0 : k0 + kc], b[k0 : k0 + kc]) for w, b in params]
-            cols = [self._forward(coords_t[:, p0 : p0 + pc], chunk) for p0 in range(0, p, pc)]
-            rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=2))
-        return rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
+        return self._decode_chunked(first, self._selected(index), coords_t.shape[1], 1)
 
     def decode_grid(self, sizes: Sequence[int], index: torch.Tensor | None = None) -> torch.Tensor:
         """Evaluate fields on the full grid :func:`~ddif_core.grid.coordinate_grid` ``(sizes)``.
@@ -177,59 +169,62 @@ class FieldBank(nn.Module):
         axes = grid_axes(sizes, ref.device, ref.dtype)
         if len(sizes) == 1:
             return self.decode_channels_first(axes[0][:, None], index)
+        row = math.prod(sizes[1:])
+
+        def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor | None) -> torch.Tensor:
+            return _grid_first_layer(w, b, axes, p0 // row, (p0 + pp) // row, out)
+
+        return self._decode_chunked(first, self._selected(index), sizes[0] * row, row)
+
+    def _selected(self, index: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(weight, bias) of every layer, restricted to the fields ``index`` when given."""
         params = [(w, b) for w, b in zip(self.weights, self.biases)]
-        if index is not None:
-            index = index.to(ref.device)
-            params = [(w.index_select(0, index), b.index_select(0, index)) for w, b in params]
-        k, row = params[0][0].shape[0], math.prod(sizes[1:])
-        p = sizes[0] * row
-        if not torch.is_grad_enabled() or not any(w.requires_grad for w, _ in params):
-            kc, pc = self._chunks(k, p, self.chunk_elements)
-            pc = max(1, pc // row) * row  # whole slabs of the first axis
+        if index is None:
+            return params
+        index = index.to(self.weights[0].device)
+        return [(w.index_select(0, index), b.index_select(0, index)) for w, b in params]
 
-            def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor) -> None:
-                _grid_first_layer(w, b, axes, p0 // row, (p0 + pp) // row, out)
+    def _decode_chunked(self, first: FirstLayer, params: list[tuple[torch.Tensor, torch.Tensor]], p: int,
+                        step: int) -> torch.Tensor:
+        """Decode P points, chunked over fields and over point ranges that are multiples of ``step``.
 
+        ``first(w, b, p0, pp, out)`` gives the first layer's activations (k, d, pp) of points
+        p0:p0+pp for the fields of (w, b), whose w0 is already folded in, written into ``out`` when
+        one is given (no-grad decoding).
+        """
+        k = params[0][0].shape[0]
+        grad = torch.is_grad_enabled() and any(w.requires_grad for w, _ in params)
+        limit = max(self.chunk_elements, self.grad_chunk_elements) if grad else self.chunk_elements
+        kc, pc = self._chunks(k, p, limit)
+        pc = max(1, pc // step) * step  # whole slabs of the first grid axis
+        if not grad:
             return self._decode_inference(first, params, p, kc, pc)
-        kc, pc = self._chunks(k, p, max(self.chunk_elements, self.grad_chunk_elements))
-        rc = max(1, pc // row)
-        out_rows = []
+        rows = []
         for k0 in range(0, k, kc):
             chunk = [(w[k0 : k0 + kc], b[k0 : k0 + kc]) for w, b in params]
-            w0, b0 = chunk[0]
-            cols = []
-            for r0 in range(0, sizes[0], rc):
-                h = _grid_first_layer(w0 * self.w0_first, b0 * self.w0_first, axes, r0, min(r0 + rc, sizes[0]))
-                cols.append(self._hidden_and_output(h, chunk))
-            out_rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=2))
-        return out_rows[0] if len(out_rows) == 1 else torch.cat(out_rows, dim=0)
+            w0, b0 = chunk[0][0] * self.w0_first, chunk[0][1] * self.w0_first
+            cols = [self._hidden_and_output(first(w0, b0, p0, min(pc, p - p0), None), chunk) for p0 in range(0, p, pc)]
+            rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=2))
+        return rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
 
-    def _forward(self, coords_t: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """Differentiable forward of one chunk: coords_t (n, p), params of k fields -> (k, m, p).
+    def _hidden_and_output(self, h: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """Layers 2..L and the linear output on first-layer activations h (k, d, p) -> (k, m, p).
 
         The w0 factors scale the (tiny) weights and biases rather than the (large) activations, so the
         backward pass has no extra full-size multiplications.
         """
-        w, b = params[0]
-        k, d, n = w.shape
-        # shared input: one (k*d, n) @ (n, p) product for all fields
-        z = torch.addmm((b * self.w0_first).reshape(k * d, 1), (w * self.w0_first).reshape(k * d, n), coords_t)
-        return self._hidden_and_output(torch.sin(z).view(k, d, coords_t.shape[1]), params)
-
-    def _hidden_and_output(self, h: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """Layers 2..L and the linear output on first-layer activations h (k, d, p) -> (k, m, p)."""
         for w, b in params[1:-1]:
             h = torch.sin(torch.baddbmm(b * self.w0, w * self.w0, h))
         w, b = params[-1]
         return torch.baddbmm(b, w, h)
 
     def _decode_inference(
-        self, first: Callable[..., None], params: list[tuple[torch.Tensor, torch.Tensor]], p: int, kc: int, pc: int
+        self, first: FirstLayer, params: list[tuple[torch.Tensor, torch.Tensor]], p: int, kc: int, pc: int
     ) -> torch.Tensor:
         """No-grad decode with two reused activation buffers and in-place sines (no page-fault churn).
 
-        ``first(w, b, p0, pp, out)`` writes the first layer's activations of points p0:p0+pp for the
-        fields of (w, b) into ``out`` (kk * d * pp elements). The w0 factors are folded into copies of
+        ``first`` writes the first layer's activations into ``out``, the first of the buffers (see
+        :meth:`_decode_chunked`). The w0 factors are folded into copies of
         the (tiny) weights and biases once, so every product is a plain ``b + W @ h``.
         """
         with torch.no_grad():
@@ -246,8 +241,7 @@ class FieldBank(nn.Module):
                 for k0 in range(0, k, kc):
                     kk = min(kc, k - k0)
                     w, b = params[0]
-                    first(w[k0 : k0 + kk], b[k0 : k0 + kk], p0, pp, bufs[0][: kk * d * pp])
-                    h = bufs[0][: kk * d * pp].view(kk, d, pp)
+                    h = first(w[k0 : k0 + kk], b[k0 : k0 + kk], p0, pp, bufs[0][: kk * d * pp])
                     cur = 0
                     for w, b in params[1:-1]:
                         nxt = bufs[1 - cur][: kk * d * pp].view(kk, d, pp)
