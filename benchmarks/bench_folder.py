@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import record  # noqa: E402
+from common import record, run_ddif, work_dir  # noqa: E402
 
 from ddif_image.datasets import DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES  # noqa: E402
 from ddif_image.idx import read_idx  # noqa: E402
@@ -54,9 +51,8 @@ def main() -> None:
     ap.add_argument("--per-class", type=int, default=600)
     ap.add_argument("--keep", type=Path)
     args = ap.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="ddif-bench-"))
     figures: dict[str, object] = {}
-    try:
+    with work_dir(args.keep) as work:
         root, cache = work / "fmnist-jpeg", work / "cache"
         if not root.exists():
             figures["files"] = write_tree(root, args.per_class)
@@ -69,28 +65,18 @@ def main() -> None:
             figures[attempt] = round(time.perf_counter() - t, 2)
         figures["train_images"] = int(data.x.shape[0])
         figures["decode_images_per_s"] = round(data.x.shape[0] / figures["first_load_s"], 1)
-        ddif = str(Path(sys.executable).with_name("ddif"))
-        cmd = [ddif, "run", "--modality", "image", "--preset", "demo", "--dataset", "folder", "--data-root", str(root),
-               "--set", "modality.resolution=32", "--set", f"modality.cache_dir={cache}", "--out", str(work / "run"),
-               "--json", "--quiet"]
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
-        m = json.loads(proc.stdout)
+        m, wall, command = run_ddif(
+            "run", "--modality", "image", "--preset", "demo", "--dataset", "folder", "--data-root", str(root),
+            "--set", "modality.resolution=32", "--set", f"modality.cache_dir={cache}", "--out", str(work / "run"))
         figures["run"] = {
-            "command": "ddif run --modality image --preset demo --dataset folder --data-root DIR "
-                       "--set modality.resolution=32",
-            "wall_s": round(time.perf_counter() - t, 1),
+            "command": command.replace(str(root), "DIR").split(" --set modality.cache_dir")[0],
+            "wall_s": round(wall, 1),
             "accuracy_mean": round(m["accuracy_mean"], 2), "accuracy_std": round(m["accuracy_std"], 2),
             "accuracies": [round(a, 2) for a in m["accuracies"]],
             "num_decoded": m["num_decoded"], "params_per_item": m["params_per_item"],
             "budget": f"{m['budget_used']}/{m['budget_allowed']}",
         }
         print(json.dumps(figures), flush=True)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
     record("folder", figures)
 
 

@@ -5,7 +5,8 @@ in the same benchmark run (Table 13's protocol: accuracy at 56, difference and d
     python benchmarks/bench_images.py [--skip-crossres] [--keep DIR]
 
 Decode: the ImageNette fields of Table 8 (128 px IPC 1: K=510, L=3, d=20; 256 px IPC 1: K=550, L=3,
-d=40), all fields decoded at once without gradients, median of 3 after a warm-up; per instance =
+d=40), all fields decoded at once without gradients
+(``FieldBank.decode_grid``, the path every decoded instance takes), median of 3 after a warm-up; per instance =
 total / K. Cross-resolution: ``ddif run --preset demo`` with ``--param ddif`` and ``--param vanilla``,
 then ``ddif eval RUN --resolution 56`` (ConvNetD4 at 56 px; the test set is resized to 56).
 """
@@ -14,21 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, record  # noqa: E402
+from common import best_of, record, run_ddif, work_dir  # noqa: E402
 
 from ddif_core.cpu import tune_allocator  # noqa: E402
 from ddif_core.fields import FieldBank  # noqa: E402
-from ddif_core.grid import coordinate_grid  # noqa: E402
 
 
 def decode_times() -> dict[str, object]:
@@ -37,9 +33,8 @@ def decode_times() -> dict[str, object]:
     for name, (k, width, side) in {"imagenet128_ipc1": (510, 20, 128), "imagenet256_ipc1": (550, 40, 256)}.items():
         torch.manual_seed(0)
         bank = FieldBank(k, 2, 3, 3, width)
-        coords = coordinate_grid((side, side))
         with torch.no_grad():
-            sec = best_of(lambda: bank.decode(coords), repeats=3)
+            sec = best_of(lambda: bank.decode_grid((side, side)), repeats=3)
         out[name] = {"fields": k, "layers": 3, "width": width, "side": side, "total_s": round(sec, 3),
                      "ms_per_instance": round(1000 * sec / k, 3)}
         print(name, out[name], flush=True)
@@ -47,28 +42,19 @@ def decode_times() -> dict[str, object]:
 
 
 def cross_resolution(work: Path) -> dict[str, object]:
-    ddif = str(Path(sys.executable).with_name("ddif"))
     out: dict[str, object] = {}
     for param in ("ddif", "vanilla"):
         run_dir = work / param
-        cmd = [ddif, "run", "--modality", "image", "--preset", "demo", "--param", param, "--out", str(run_dir),
-               "--json", "--quiet"]
+        run_args = ("run", "--modality", "image", "--preset", "demo", "--param", param, "--out", str(run_dir))
         wall = None
         if not (run_dir / "metrics.json").exists():
-            t = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
-            wall = round(time.perf_counter() - t, 1)
+            _, wall, _ = run_ddif(*run_args)
+            wall = round(wall, 1)
             print(param, "run (distil + evaluate) in", wall, "s", flush=True)
         metrics = json.loads((run_dir / "metrics.json").read_text())
-        ev = [ddif, "eval", str(run_dir), "--resolution", "56", "--json", "--quiet", "--set", "eval.upsample=bilinear"]
-        proc = subprocess.run(ev, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(ev)} failed: {proc.stderr.strip()}")
-        r = json.loads(proc.stdout)
+        r, _, eval_cmd = run_ddif("eval", str(run_dir), "--resolution", "56", "--set", "eval.upsample=bilinear")
         out[param] = {
-            "commands": [" ".join(["ddif", *cmd[1:]]), " ".join(["ddif", *ev[1:]])],
+            "commands": [" ".join(["ddif", *run_args]) + " --json --quiet", eval_cmd + " --json --quiet"],
             "run_wall_s": wall,
             "run_timings_s": {k: round(v, 1) for k, v in metrics["timings"].items()},
             "accuracy_28": round(r["accuracy_original"], 2),
@@ -90,12 +76,8 @@ def main() -> None:
     args = ap.parse_args()
     figures: dict[str, object] = {"decode": decode_times()}
     if not args.skip_crossres:
-        work = args.keep or Path(tempfile.mkdtemp(prefix="ddif-bench-"))
-        try:
+        with work_dir(args.keep) as work:
             figures["cross_resolution_28_to_56"] = cross_resolution(work)
-        finally:
-            if args.keep is None:
-                shutil.rmtree(work, ignore_errors=True)
     record("images", figures)
 
 

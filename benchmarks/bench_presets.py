@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import record  # noqa: E402
+from common import record, run_ddif, work_dir  # noqa: E402
 
 
 def main() -> None:
@@ -28,24 +24,17 @@ def main() -> None:
     ap.add_argument("--presets", nargs="+", default=["demo", "fashion-mnist-dc", "fashion-mnist-tm"])
     ap.add_argument("--params", nargs="+", default=["ddif", "vanilla"])
     args = ap.parse_args()
-    ddif = str(Path(sys.executable).with_name("ddif"))
     figures: dict[str, object] = {}
-    work = Path(tempfile.mkdtemp(prefix="ddif-bench-"))
-    try:
+    with work_dir() as work:
         for preset in args.presets:
             for param in args.params:
-                cmd = [ddif, "run", "--modality", "image", "--preset", preset, "--param", param,
-                       "--out", str(work / f"{preset}-{param}"), "--json", "--quiet"]
-                t = time.perf_counter()
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                wall = time.perf_counter() - t
-                if proc.returncode != 0:
-                    raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
-                m = json.loads(proc.stdout)
+                run_dir = work / f"{preset}-{param}"
+                m, wall, command = run_ddif("run", "--modality", "image", "--preset", preset, "--param", param,
+                                            "--out", str(run_dir))
                 key = f"{preset}/{param}"
                 figures[key] = {
-                    "command": " ".join(["ddif", *cmd[1:8]]),
-                    "loss": json.loads((work / f"{preset}-{param}" / "config.json").read_text())["config"]["run"]["loss"],
+                    "command": command.split(" --out ")[0],
+                    "loss": json.loads((run_dir / "config.json").read_text())["config"]["run"]["loss"],
                     "wall_s": round(wall, 1),
                     "accuracy_mean": round(m["accuracy_mean"], 2),
                     "accuracy_std": round(m["accuracy_std"], 2),
@@ -56,8 +45,6 @@ def main() -> None:
                     "timings_s": {k: round(v, 1) for k, v in m["timings"].items()},
                 }
                 print(key, json.dumps(figures[key]), flush=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     record("presets", figures)
 
 

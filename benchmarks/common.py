@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -80,3 +83,33 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def work_dir(keep: Path | None = None) -> Iterator[Path]:
+    """A scratch folder for run directories: ``keep`` (left in place, reused by a later call) or a
+    temporary folder removed at the end."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    work = Path(tempfile.mkdtemp(prefix="ddif-bench-"))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_ddif(*args: str) -> tuple[dict[str, object], float, str]:
+    """Run this environment's ``ddif`` CLI with ``--json --quiet``.
+
+    :returns: (the JSON it printed, wall seconds, the command as a user would type it); a failure
+        stops the benchmark with the command and its error.
+    """
+    cmd = [str(Path(sys.executable).with_name("ddif")), *args, "--json", "--quiet"]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
+    return json.loads(proc.stdout), wall, " ".join(["ddif", *args])
