@@ -52,8 +52,8 @@ def main() -> None:
         g = torch.Generator().manual_seed(s)
         net = ctx.build_network(None)
         idx = real.sample_indices(o.batch_real, g)
-        params = parts.modality.sample_augmentation(idx.shape[1], g)
-        slots = torch.arange(idx.shape[1]).repeat(10)
+        params = parts.modality.sample_siamese_augmentation(10, g)  # one draw per class, as DM
+        slots = torch.arange(10).repeat_interleave(idx.shape[1])
         flat = idx.reshape(-1)
         t = time.perf_counter()
         with torch.no_grad():

@@ -122,6 +122,14 @@ class Modality(ABC):
         """Draw random augmentation parameters for ``num_slots`` slots (None: no augmentation)."""
         return None
 
+    def sample_siamese_augmentation(self, num_slots: int, generator: torch.Generator) -> Any | None:
+        """Draw ``num_slots`` complete, independent augmentations (everything random -- for DSA also
+        the operation -- chosen per slot), for siamese matching with one slot per class: DM and DC
+        apply slot ``c`` to every real and every synthetic sample of class ``c``, as DSA's reference
+        does. The default is :meth:`sample_augmentation`, right for modalities whose every random
+        choice is already drawn per slot."""
+        return self.sample_augmentation(num_slots, generator)
+
     def augment(self, x: torch.Tensor, params: Any | None, slots: torch.Tensor | None = None) -> torch.Tensor:
         """Apply augmentation ``params`` to x (B, m, N...); sample i uses slot ``slots[i]``.
 

@@ -101,10 +101,11 @@ class GradientMatching(Matcher):
         br = real_idx.shape[1]
         syn_index = synthetic.class_index(per_class=o.batch_syn, generator=generator)
         bs = syn_index.numel() // c
-        aug = ctx.modality.sample_augmentation(max(br, bs), generator) if o.augment else None
+        # siamese as in DSA's reference: one draw per class for all its real and synthetic samples
+        aug = ctx.modality.sample_siamese_augmentation(c, generator) if o.augment else None
         x_real = ctx.real.x[real_idx.reshape(-1).to(ctx.real.x.device)].to(ctx.device)
-        x_real = ctx.modality.augment(x_real, aug, torch.arange(br).repeat(c))
-        x_syn = ctx.modality.augment(synthetic.decode(syn_index), aug, torch.arange(bs).repeat(c))
+        x_real = ctx.modality.augment(x_real, aug, torch.arange(c).repeat_interleave(br))
+        x_syn = ctx.modality.augment(synthetic.decode(syn_index), aug, torch.arange(c).repeat_interleave(bs))
         labels = torch.arange(c, device=ctx.device)
 
         def class_loss(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

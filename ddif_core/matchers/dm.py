@@ -1,8 +1,9 @@
 """Distribution matching (DM; Zhao & Bilen, WACV 2023).
 
 Each iteration draws a freshly initialised network, embeds a real batch and the decoded synthetic
-batch of every class (with the same siamese augmentation), and matches the per-class mean
-embeddings: ``sum_c || mean(embed(real_c)) - mean(embed(syn_c)) ||^2``.
+batch of every class, and matches the per-class mean embeddings:
+``sum_c || mean(embed(real_c)) - mean(embed(syn_c)) ||^2``. Augmentation is siamese as in DSA's
+reference: per class one draw (one slot), applied to every real and every synthetic sample of it.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ class DistributionMatching(Matcher):
         br = real_idx.shape[1]
         syn_index = synthetic.class_index(per_class=o.batch_syn, generator=generator)
         bs = syn_index.numel() // c
-        params = ctx.modality.sample_augmentation(max(br, bs), generator) if o.augment else None
+        # one augmentation per class, shared by all its real and synthetic samples (slot = class)
+        params = ctx.modality.sample_siamese_augmentation(c, generator) if o.augment else None
 
         chunk = o.real_chunk or (32 if ctx.device.type == "cpu" else br * c)
         flat = real_idx.reshape(-1)
-        real_slots = torch.arange(br).repeat(c)
+        real_slots = torch.arange(c).repeat_interleave(br)
         feats = []
         with torch.no_grad():
             for i in range(0, flat.numel(), chunk):  # chunks of the one real batch (cache-sized on CPU)
@@ -54,6 +56,6 @@ class DistributionMatching(Matcher):
         real_mean = torch.cat(feats).reshape(c, br, -1).mean(dim=1)  # (C, F)
 
         x_syn = synthetic.decode(syn_index)  # (C*Bs, m, ...)
-        x_syn = ctx.modality.augment(x_syn, params, torch.arange(bs).repeat(c))
+        x_syn = ctx.modality.augment(x_syn, params, torch.arange(c).repeat_interleave(bs))
         syn_mean = net.embed(x_syn).reshape(c, bs, -1).mean(dim=1)  # (C, F)
         return (real_mean - syn_mean).square().sum()

@@ -6,6 +6,14 @@ uniform random numbers per *slot*. :func:`apply_dsa` then transforms a batch, sa
 row ``slots[i]``. Drawing once and applying the same :class:`DSAParams` to a real batch and to a
 synthetic batch gives the *siamese* property: slot ``j`` receives the same transformation in both.
 
+Two ways of drawing, as in DSA's reference code:
+
+* training a network (evaluation, expert training, TM student steps): one operation for the whole
+  batch and one row per sample (``sample_dsa_params(B, g)``, slots ``arange(B)``);
+* siamese matching (DM, DC): per class ONE draw -- its own operation and one row -- applied to every
+  real and every synthetic sample of that class (``sample_dsa_params(C, g, per_slot_op=True)`` with
+  slots = the class of each sample). The operation of each slot is then stored in ``op`` as a tuple.
+
 Every operation is batched (no Python loop over samples), differentiable with respect to the
 images, and deterministic given the generator's state. The random numbers are kept as raw
 uniform(0, 1) draws so that the strength of each operation (``brightness``, ``crop_ratio`` ...)
@@ -47,7 +55,8 @@ class DSAParams:
     """One DSA draw: the operation and per-slot uniform random numbers.
 
     Attributes:
-        op: one of :data:`OPS`.
+        op: one of :data:`OPS` (the operation of every slot), or a tuple with one operation per slot
+            (length ``S``; each sample then gets the operation of its slot).
         values: ``(S, k)`` float32 uniform(0, 1) draws, ``S`` slots, ``k >= MAX_DRAWS`` columns
             (at least the number the operation reads). Usually on the CPU; :func:`apply_dsa` moves
             them to the images' device.
@@ -55,16 +64,23 @@ class DSAParams:
     Equality is identity (``eq=False``): comparing tensors element-wise has no single truth value.
     """
 
-    op: str
+    op: str | tuple[str, ...]
     values: torch.Tensor
 
     def __post_init__(self) -> None:
-        if self.op not in OPS:
-            raise ValueError(f"DSA operation {self.op!r} is unknown; expected one of {', '.join(OPS)}")
-        if self.values.dim() != 2 or self.values.shape[1] < DRAWS_PER_OP[self.op]:
+        ops = (self.op,) if isinstance(self.op, str) else tuple(self.op)
+        for op in ops:
+            if op not in OPS:
+                raise ValueError(f"DSA operation {op!r} is unknown; expected one of {', '.join(OPS)}")
+        need = max((DRAWS_PER_OP[op] for op in ops), default=0)
+        if self.values.dim() != 2 or self.values.shape[1] < need:
             raise ValueError(
-                f"DSAParams.values must be a 2-D (slots, draws) tensor with at least {DRAWS_PER_OP[self.op]} "
-                f"columns for operation {self.op!r}, got shape {tuple(self.values.shape)}"
+                f"DSAParams.values must be a 2-D (slots, draws) tensor with at least {need} "
+                f"columns for operation(s) {', '.join(sorted(set(ops)))}, got shape {tuple(self.values.shape)}"
+            )
+        if not isinstance(self.op, str) and len(self.op) != self.values.shape[0]:
+            raise ValueError(
+                f"DSAParams with one operation per slot needs {self.values.shape[0]} operations, got {len(self.op)}"
             )
 
     @property
@@ -73,8 +89,9 @@ class DSAParams:
         return int(self.values.shape[0])
 
 
-def sample_dsa_params(num_slots: int, generator: torch.Generator, ops: tuple[str, ...] = OPS) -> DSAParams:
-    """Draw one DSA operation and ``num_slots`` rows of uniform random numbers.
+def sample_dsa_params(num_slots: int, generator: torch.Generator, ops: tuple[str, ...] = OPS,
+                      per_slot_op: bool = False) -> DSAParams:
+    """Draw DSA operation(s) and ``num_slots`` rows of uniform random numbers.
 
     The operation is chosen first (``torch.randint`` over ``ops``; a draw is made even when ``ops``
     has a single entry, so the generator always advances the same way), then the values
@@ -85,9 +102,12 @@ def sample_dsa_params(num_slots: int, generator: torch.Generator, ops: tuple[str
         generator: the source of randomness; the values are drawn on its device (the CPU for a
             default ``torch.Generator()``).
         ops: the operations to choose from, a non-empty subset of :data:`OPS`.
+        per_slot_op: draw an operation for every slot (``S`` draws) instead of one for all: each
+            slot is then a complete, independent DSA draw (siamese matching: one slot per class).
 
     Returns:
-        :class:`DSAParams` with ``values`` of shape ``(num_slots, MAX_DRAWS)``, dtype float32.
+        :class:`DSAParams` with ``values`` of shape ``(num_slots, MAX_DRAWS)``, dtype float32, and
+        ``op`` a name (or, with ``per_slot_op``, a tuple of ``S`` names).
     """
     if not ops:
         raise ValueError("sample_dsa_params needs at least one DSA operation in ops")
@@ -97,6 +117,10 @@ def sample_dsa_params(num_slots: int, generator: torch.Generator, ops: tuple[str
     if num_slots < 0:
         raise ValueError(f"num_slots must be >= 0, got {num_slots}")
     device = generator.device
+    if per_slot_op:
+        choices = torch.randint(len(ops), (num_slots,), generator=generator, device=device).tolist()
+        values = torch.rand(num_slots, MAX_DRAWS, generator=generator, device=device, dtype=torch.float32)
+        return DSAParams(op=tuple(ops[i] for i in choices), values=values)
     choice = int(torch.randint(len(ops), (1,), generator=generator, device=device).item())
     values = torch.rand(num_slots, MAX_DRAWS, generator=generator, device=device, dtype=torch.float32)
     return DSAParams(op=ops[choice], values=values)
@@ -139,7 +163,24 @@ def apply_dsa(
         raise TypeError(f"apply_dsa expects floating-point images, got dtype {x.dtype}")
     batch = x.shape[0]
     u = _slot_values(params, slots, batch, x.device)  # (B, k) float32 on x.device
-    op = params.op
+    strengths = dict(brightness=brightness, saturation=saturation, contrast=contrast, crop_ratio=crop_ratio,
+                     cutout_ratio=cutout_ratio, scale_ratio=scale_ratio, rotate_degrees=rotate_degrees)
+    if isinstance(params.op, str):
+        return _apply_op(params.op, x, u, **strengths)
+    # one operation per slot: each operation transforms the samples whose slot drew it (<= 6 groups)
+    slot_op = torch.tensor([OPS.index(op) for op in params.op], dtype=torch.long)  # (S,)
+    sample_slots = torch.arange(batch) if slots is None else slots.long().cpu()
+    sample_op = slot_op[sample_slots]  # (B,)
+    out = x
+    for k in sample_op.unique().tolist():
+        sel = torch.nonzero(sample_op == k).flatten().to(x.device)
+        out = out.index_copy(0, sel, _apply_op(OPS[k], x.index_select(0, sel), u.index_select(0, sel), **strengths))
+    return out
+
+
+def _apply_op(op: str, x: torch.Tensor, u: torch.Tensor, *, brightness: float, saturation: float, contrast: float,
+              crop_ratio: float, cutout_ratio: float, scale_ratio: float, rotate_degrees: float) -> torch.Tensor:
+    """Operation ``op`` on x (B, C, H, W) with per-sample draws u (B, k)."""
     if op == "color":
         return _color(x, u, brightness, saturation, contrast)
     if op == "crop":

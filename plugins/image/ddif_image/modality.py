@@ -198,6 +198,10 @@ class ImageModality(Modality):
     def sample_augmentation(self, num_slots: int, generator: torch.Generator) -> Any | None:
         return sample_dsa_params(num_slots, generator, self.dsa_ops) if self.dsa_ops else None
 
+    def sample_siamese_augmentation(self, num_slots: int, generator: torch.Generator) -> Any | None:
+        """One DSA operation and one row per slot (DSA's siamese draw; DM/DC use one slot per class)."""
+        return sample_dsa_params(num_slots, generator, self.dsa_ops, per_slot_op=True) if self.dsa_ops else None
+
     def augment(self, x: torch.Tensor, params: Any | None, slots: torch.Tensor | None = None) -> torch.Tensor:
         return x if params is None else apply_dsa(x, params, slots)
 
