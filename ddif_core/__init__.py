@@ -11,22 +11,44 @@ from typing import Any
 
 from ddif_core.version import __version__
 
+#: The public surface (what plugins import), name -> (module, attribute).
 _LAZY = {
-    "run": ("ddif_core.engine", "run"),
-    "RunConfig": ("ddif_core.config", "RunConfig"),
-    "build_config": ("ddif_core.config", "build_config"),
-    "SyntheticSet": ("ddif_core.artifact", "SyntheticSet"),
-    "FieldBank": ("ddif_core.fields", "FieldBank"),
-    "coordinate_grid": ("ddif_core.grid", "coordinate_grid"),
+    # modalities and data
     "Modality": ("ddif_core.modality", "Modality"),
     "DatasetInfo": ("ddif_core.modality", "DatasetInfo"),
+    "Dataset": ("ddif_core.data", "Dataset"),
+    "LabelledData": ("ddif_core.data", "LabelledData"),
+    "ArrayDataset": ("ddif_core.data", "ArrayDataset"),
+    # data generators and the disk cache
+    "DataGenerator": ("ddif_core.generators", "DataGenerator"),
+    "GeneratorOptions": ("ddif_core.generators", "GeneratorOptions"),
+    "default_cache_dir": ("ddif_core.cache", "default_cache_dir"),
+    "cached_arrays": ("ddif_core.cache", "cached_arrays"),
+    "source_key": ("ddif_core.cache", "source_key"),
+    "generate_into_cache": ("ddif_core.cache", "generate_into_cache"),
+    # matchers, parameterizations, networks
     "Matcher": ("ddif_core.matcher", "Matcher"),
+    "MatcherContext": ("ddif_core.matcher", "MatcherContext"),
+    "MatcherOptions": ("ddif_core.matcher", "MatcherOptions"),
     "Parameterization": ("ddif_core.parameterization", "Parameterization"),
     "NetworkDef": ("ddif_core.networks", "NetworkDef"),
+    "ConvNet": ("ddif_core.convnet", "ConvNet"),
+    "coordinate_grid": ("ddif_core.grid", "coordinate_grid"),
+    "FieldBank": ("ddif_core.fields", "FieldBank"),
+    # options, errors, hooks
+    "StrictModel": ("ddif_core.config", "StrictModel"),
+    "NoOptions": ("ddif_core.config", "NoOptions"),
+    "DataError": ("ddif_core.errors", "DataError"),
+    "ConfigError": ("ddif_core.errors", "ConfigError"),
+    "hookimpl": ("ddif_core.hookspecs", "hookimpl"),
+    # running and saved runs
+    "RunConfig": ("ddif_core.config", "RunConfig"),
+    "build_config": ("ddif_core.config", "build_config"),
+    "run": ("ddif_core.engine", "run"),
+    "SyntheticSet": ("ddif_core.artifact", "SyntheticSet"),
     "evaluate_run": ("ddif_core.runs", "evaluate_run"),
     "decode_run": ("ddif_core.runs", "decode_run"),
     "get_registry": ("ddif_core.plugins", "get_registry"),
-    "hookimpl": ("ddif_core.hookspecs", "hookimpl"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -28,7 +28,7 @@ def register_parameterizations(register: Callable[[type], None]) -> None:
 
 @hookimpl
 def register_networks(register: Callable[[Any], None]) -> None:
-    from ddif_core.networks import NetworkDef
+    from ddif_core.networks import ConvNetOptions, NetworkDef, build_convnet
 
     register(
         NetworkDef(
@@ -37,9 +37,18 @@ def register_networks(register: Callable[[Any], None]) -> None:
             description="Two-hidden-layer ReLU MLP on the flattened instance (any modality; a quick baseline).",
         )
     )
+    register(
+        NetworkDef(
+            name="convnet",
+            build=build_convnet,
+            description="ConvNetD3-D7 for 1-D/2-D/3-D input (depth from the shortest side), 128 filters, instance "
+            "norm, avg-pool.",
+            Options=ConvNetOptions,
+        )
+    )
 
 
-def _build_mlp(sample_shape: tuple[int, ...], num_classes: int) -> Any:
+def _build_mlp(sample_shape: tuple[int, ...], num_classes: int, options: Any = None) -> Any:
     from ddif_core.mlp import MLP
 
     return MLP(sample_shape, num_classes)

@@ -2,8 +2,8 @@
 
 Layers, lowest first: defaults < preset (``--preset`` or ``run.preset`` in the TOML) < TOML file
 < command-line flags < ``--set``. Sections ``run``, ``distill`` and ``eval`` are validated here;
-``modality``, ``matcher`` and ``param`` are validated against the ``Options`` model of the chosen
-modality, matcher and parameterization. This module imports no torch.
+``modality``, ``matcher``, ``param`` and ``net`` are validated against the ``Options`` model of the
+chosen modality, matcher, parameterization and of every network the run builds. This module imports no torch.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ddif_core.errors import ConfigError
 
@@ -51,7 +51,12 @@ class DistillSection(StrictModel):
 class EvalSection(StrictModel):
     runs: int = Field(5, ge=1, description="Freshly initialised networks trained on the synthetic set.")
     epochs: int = Field(1000, ge=1, description="Training epochs of each evaluation network.")
-    lr: float = Field(0.01, gt=0, description="SGD learning rate (x0.1 at half of the epochs).")
+    lr: float = Field(0.01, gt=0, description="SGD learning rate (times lr_gamma at each of lr_milestones).")
+    lr_milestones: list[float] = Field(
+        default_factory=lambda: [0.5],
+        description="Fractions of the epochs after which the learning rate is multiplied by lr_gamma.",
+    )
+    lr_gamma: float = Field(0.1, gt=0, description="Learning-rate factor at each milestone.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(5e-4, ge=0, description="SGD weight decay.")
     batch_size: int = Field(256, ge=1, description="Training batch size.")
@@ -64,16 +69,28 @@ class EvalSection(StrictModel):
         "(default param.upsample); DDiF fields are decoded on the new grid instead."
     )
 
+    @field_validator("lr_milestones")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        if any(not 0 < f <= 1 for f in value):
+            raise ValueError(f"milestones are fractions of the epochs in (0, 1], got {value}")
+        return sorted(value)
+
+    def milestone_epochs(self) -> list[int]:
+        """The epochs (0-based scheduler steps) at which the learning rate drops."""
+        return [int(f * self.epochs) for f in self.lr_milestones]
+
 
 SECTIONS: dict[str, type[StrictModel]] = {"run": RunSection, "distill": DistillSection, "eval": EvalSection}
-PLUGIN_SECTIONS = ("modality", "matcher", "param")
+PLUGIN_SECTIONS = ("modality", "matcher", "param", "net")
 
 
 class RunConfig(StrictModel):
     """The fully resolved configuration of one ``ddif run``.
 
-    ``modality``, ``matcher`` and ``param`` hold the options of the chosen parts as plain dicts;
-    :func:`ddif_core.engine.run` validates them against each part's ``Options`` model.
+    ``modality``, ``matcher``, ``param`` and ``net`` hold the options of the chosen parts as plain
+    dicts; :func:`ddif_core.engine.run` validates them against each part's ``Options`` model (``net``
+    against every network the run builds).
     """
 
     run: RunSection
@@ -82,6 +99,7 @@ class RunConfig(StrictModel):
     modality: dict[str, Any] = Field(default_factory=dict)
     matcher: dict[str, Any] = Field(default_factory=dict)
     param: dict[str, Any] = Field(default_factory=dict)
+    net: dict[str, Any] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

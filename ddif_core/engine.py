@@ -10,7 +10,7 @@ import math
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,20 @@ def iteration_seed(seed: int, iteration: int) -> int:
 
 @dataclass
 class Parts:
-    """The plugins a config names, with their validated options."""
+    """The plugins a config names, with their validated options (``net_options``: network name -> options)."""
 
     modality: Modality
     matcher: Matcher
     param_cls: type[Parameterization]
     param_options: BaseModel
     registry: Registry
+    net_options: dict[str, BaseModel] = field(default_factory=dict)
 
     def network(self, name: str | None, shape: tuple[int, ...], device: torch.device) -> torch.nn.Module:
         net_name = name or self.modality.default_network
-        return self.registry.get("networks", net_name).build(tuple(shape), self.modality.info.num_classes).to(device)
+        net_def = self.registry.get("networks", net_name)
+        options = self.net_options.get(net_name) or net_def.Options()
+        return net_def.build(tuple(shape), self.modality.info.num_classes, options).to(device)
 
 
 def resolve_parts(config: RunConfig, registry: Registry | None = None) -> Parts:
@@ -84,10 +87,21 @@ def resolve_parts(config: RunConfig, registry: Registry | None = None) -> Parts:
     modality = modality_cls(m_opts, r.dataset, Path(r.data_root) if r.data_root else None)
     matcher = matcher_cls(validate_options(matcher_cls.Options, config.matcher, "matcher"))
     p_opts = validate_options(param_cls.Options, config.param, "param")
-    for net in {config.eval.net, getattr(matcher.options, "net", None)} - {None}:
-        reg.entry("networks", net)  # unknown names fail here, listing what exists
-    reg.entry("networks", modality.default_network)
-    return Parts(modality, matcher, param_cls, p_opts, reg)
+    reg.entry("networks", modality.default_network)  # a default from an uninstalled plugin fails here
+    used = {config.eval.net or modality.default_network, getattr(matcher.options, "net", None) or modality.default_network}
+    net_options = {net: network_options(reg, net, modality.name, config.net) for net in sorted(used)}
+    return Parts(modality, matcher, param_cls, p_opts, reg, net_options)
+
+
+def network_options(reg: Registry, net: str, modality: str, values: dict[str, Any]) -> BaseModel:
+    """Check that network ``net`` exists and suits ``modality``; validate ``[net]`` against its Options."""
+    net_def = reg.get("networks", net)  # unknown names fail here, listing what exists
+    if net_def.modalities and modality not in net_def.modalities:
+        raise ConfigError(
+            f"network '{net}' is for {', '.join(net_def.modalities)} data, not modality '{modality}'; choose "
+            f"another with --set eval.net=NAME or matcher.net=NAME (see 'ddif plugins')"
+        )
+    return validate_options(net_def.Options, values, "net")
 
 
 def plan_budget(parts: Parts, ipc: int) -> Any:

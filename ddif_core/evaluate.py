@@ -1,8 +1,8 @@
 """Evaluation: train freshly initialised networks on a (decoded) synthetic set, score the real test set.
 
 Protocol of the dataset-distillation literature: SGD with momentum, weight decay, learning rate x0.1
-at half of the epochs, the modality's augmentation during training, and the accuracy after the
-final epoch (never the best epoch on the test set), reported as mean and standard deviation over
+at half of the epochs (``eval.lr_gamma`` at ``eval.lr_milestones``), the modality's augmentation
+during training, and the accuracy after the final epoch (never the best epoch on the test set), reported as mean and standard deviation over
 independently initialised networks.
 """
 
@@ -65,7 +65,7 @@ def train_network(
     """
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=opts.lr, momentum=opts.momentum, weight_decay=opts.weight_decay)
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[opts.epochs // 2], gamma=0.1)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=opts.milestone_epochs(), gamma=opts.lr_gamma)
     n = x.shape[0]
     for epoch in range(opts.epochs):
         perm = torch.randperm(n, generator=generator).to(x.device)

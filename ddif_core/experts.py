@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class ExpertSpec:
     batch_size: int
     augment: bool
     seed: int
+    net_options: dict[str, Any] = field(default_factory=dict)  # the run's [net] section
 
     def key(self) -> str:
         """Hash of everything but ``epochs``: a longer trajectory serves a run that needs fewer epochs."""

@@ -48,9 +48,10 @@ def register_matchers(register: Callable[[type], None]) -> None:
 def register_networks(register: Callable[[Any], None]) -> None:
     """Register networks used for matching and evaluation.
 
-    :param register: call ``register(NetworkDef(name, build, modalities, description))``
-        (:class:`ddif_core.networks.NetworkDef`); ``build(sample_shape, num_classes)`` returns an
-        ``nn.Module`` with ``forward(x) -> logits`` and ``embed(x) -> features``.
+    :param register: call ``register(NetworkDef(name, build, modalities, description, Options))``
+        (:class:`ddif_core.NetworkDef`); ``build(sample_shape, num_classes, options)`` returns an
+        ``nn.Module`` with ``forward(x) -> logits`` and ``embed(x) -> features``; ``options`` is the
+        run's ``[net]`` section validated against ``Options``. ``convnet`` is the core's.
     """
 
 

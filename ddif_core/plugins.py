@@ -37,12 +37,12 @@ KNOWN_PROVIDERS: dict[str, dict[str, str]] = {
     "modalities": {"image": "ddif-image", "video": "ddif-video", "audio": "ddif-audio", "voxel": "ddif-voxel"},
     "matchers": {},
     "networks": {
-        "convnet": "ddif-image",
         "alexnet": "ddif-image",
         "vgg11": "ddif-image",
         "resnet18": "ddif-image",
         "vit": "ddif-image",
         "conv3dnet": "ddif-voxel",
+        "convnet3d": "ddif-video",
     },
     "parameterizations": {},
 }

@@ -5,7 +5,7 @@ class c is matched with the gradient on the decoded synthetic batch of class c, 
 paper's layer-wise distance: each weight gradient is viewed as (output units, rest) and the
 distance sums ``1 - cos`` over output units (1-D tensors such as biases and norm scales are left
 out, as in DC). Per-class gradients are computed for all classes at once with
-``torch.func.vmap(grad(...))``.
+``torch.func.vmap(grad(...))`` (``randomness="different"``: each class draws its own dropout masks).
 
 Outer/inner loops as in DC: a network is freshly initialised every ``outer_loop`` iterations; after
 each iteration it is trained for ``inner_loop`` SGD steps on the (detached) synthetic set, so the
@@ -113,7 +113,7 @@ class GradientMatching(Matcher):
             return F.cross_entropy(out, y.expand(x.shape[0]))
 
         chunk = o.class_chunk or (2 if ctx.device.type == "cpu" else c)
-        per_class = vmap(grad(class_loss), in_dims=(None, 0, 0), chunk_size=chunk)
+        per_class = vmap(grad(class_loss), in_dims=(None, 0, 0), chunk_size=chunk, randomness="different")
         with torch.no_grad():
             g_real = per_class(params, x_real.reshape(c, br, *x_real.shape[1:]), labels)
         g_syn = per_class(params, x_syn.reshape(c, bs, *x_syn.shape[1:]), labels)

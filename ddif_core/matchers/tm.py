@@ -77,7 +77,7 @@ class TrajectoryMatching(Matcher):
             modality=mod.name, dataset=mod.dataset, modality_options=mod.options.model_dump(mode="json"),
             net=o.net or mod.default_network, sample_shape=tuple(mod.sample_shape), num_train=int(ctx.real.x.shape[0]),
             epochs=o.max_start_epoch + o.expert_epochs, lr=o.lr_teacher, batch_size=o.expert_batch,
-            augment=o.augment, seed=int(run.get("seed", ctx.seed)),
+            augment=o.augment, seed=int(run.get("seed", ctx.seed)), net_options=dict(ctx.settings.get("net", {})),
         )
 
     def build_experts(self, ctx: DistillContext, epochs: int | None = None) -> list[Any]:

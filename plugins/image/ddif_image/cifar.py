@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"),

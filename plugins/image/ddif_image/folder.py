@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ddif_core import DataError
 from ddif_core.artifact import atomic_path
-from ddif_core.errors import DataError
 
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 SPLIT_FOLDERS = {"train": ("train",), "test": ("val", "test")}

@@ -14,10 +14,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, Field
 from torchvision.utils import make_grid
 
-from ddif_core.config import StrictModel
-from ddif_core.data import LabelledData
-from ddif_core.errors import ConfigError, DataError
-from ddif_core.modality import DatasetInfo, Modality
+from ddif_core import ConfigError, DataError, DatasetInfo, LabelledData, Modality, StrictModel
 from ddif_image.datasets import DATASETS, ImageDataset
 from ddif_image.dsa import OPS, apply_dsa, sample_dsa_params
 from ddif_image.presets import PRESETS

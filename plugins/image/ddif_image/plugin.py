@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ddif_core.hookspecs import hookimpl
+from ddif_core import hookimpl
 
 
 @hookimpl
@@ -14,9 +14,8 @@ def register_modalities(register: Callable[[type], None]) -> None:
     register(ImageModality)
 
 
-#: name -> (class in ddif_image.networks or convnet, description)
+#: name -> (class in ddif_image.networks, description); ``convnet`` is the core's (any modality).
 _NETWORKS: dict[str, tuple[str, str]] = {
-    "convnet": ("ConvNet", "ConvNetD3-D7 (depth from the resolution), 128 filters, instance norm, avg-pool."),
     "alexnet": ("AlexNet", "AlexNet of the distillation literature: 5 convs (128-192-256-192-192), max-pool, no norm."),
     "vgg11": ("VGG11", "VGG-11 with instance norm, global average pooling."),
     "resnet18": ("ResNet18", "ResNet-18 with instance norm (3x3 stem up to 64 px, ImageNet stem above)."),
@@ -26,20 +25,17 @@ _NETWORKS: dict[str, tuple[str, str]] = {
 
 @hookimpl
 def register_networks(register: Callable[[Any], None]) -> None:
-    from ddif_core.networks import NetworkDef
+    from ddif_core import NetworkDef
 
     for name, (cls_name, description) in _NETWORKS.items():
         register(NetworkDef(name=name, build=_builder(cls_name), modalities=("image",), description=description))
 
 
-def _builder(cls_name: str) -> Callable[[tuple[int, ...], int], Any]:
-    def build(sample_shape: tuple[int, ...], num_classes: int) -> Any:
-        if cls_name == "ConvNet":
-            from ddif_image.convnet import ConvNet as cls
-        else:
-            from ddif_image import networks
+def _builder(cls_name: str) -> Callable[[tuple[int, ...], int, Any], Any]:
+    def build(sample_shape: tuple[int, ...], num_classes: int, options: Any = None) -> Any:
+        from ddif_image import networks
 
-            cls = getattr(networks, cls_name)
+        cls = getattr(networks, cls_name)
         return cls(sample_shape[0], num_classes, (sample_shape[1], sample_shape[2]))
 
     build.__name__ = f"build_{cls_name.lower()}"

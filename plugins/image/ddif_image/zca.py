@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ddif_core.errors import ConfigError
+from ddif_core import ConfigError
 
 #: Largest D for which a D x D whitening matrix is fitted (CIFAR is 3,072; ImageNet-128 would be 49,152).
 MAX_ZCA_VALUES = 4096

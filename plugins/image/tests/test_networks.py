@@ -11,7 +11,8 @@ NETS = ["convnet", "alexnet", "vgg11", "resnet18", "vit"]
 
 def build(name, shape, classes=10):
     torch.manual_seed(0)
-    return get_registry().get("networks", name).build(shape, classes)
+    net_def = get_registry().get("networks", name)
+    return net_def.build(shape, classes, net_def.Options())
 
 
 @pytest.mark.parametrize("name", NETS)
@@ -27,9 +28,10 @@ def test_forward_and_embed(name, shape):
 
 def test_all_are_registered_for_images():
     reg = get_registry()
-    for name in NETS:
+    for name in NETS[1:]:
         assert reg.entry("networks", name).distribution == "ddif-image"
         assert "image" in reg.get("networks", name).modalities
+    assert reg.entry("networks", "convnet").distribution == "ddif-core"  # the core's, for every modality
 
 
 @pytest.mark.parametrize("name", NETS)
