@@ -58,7 +58,7 @@ def main() -> None:
         t = time.perf_counter()
         with torch.no_grad():
             for i in range(0, flat.numel(), 32):
-                net.embed(parts.modality.augment(real.x[flat[i : i + 32]], params, slots[i : i + 32]))
+                net.embed(parts.modality.augment(real.get(flat[i : i + 32]), params, slots[i : i + 32]))
         return time.perf_counter() - t
 
     step_times, real_times = [], []

@@ -224,7 +224,8 @@ def experts_cmd(modality: str, dataset: str | None, num_experts: int | None, epo
 @cli.command("eval")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--net", help="Evaluation network (any registered name).")
-@click.option("--resolution", type=int, help="Decode on a grid of this many points per axis (cross-resolution).")
+@click.option("--resolution", metavar="R|AxBxC",
+              help="Decode at another resolution: one size for every axis (56) or one per axis (16x112x112).")
 @click.option("--runs", type=int, help="Networks to train (default: as saved).")
 @click.option("--epochs", type=int, help="Epochs per network (default: as saved).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where to compute.")
@@ -233,7 +234,7 @@ def experts_cmd(modality: str, dataset: str | None, num_experts: int | None, epo
               help="Override an evaluation setting, e.g. eval.upsample=bicubic (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-def eval_cmd(run_dir: Path, net: str | None, resolution: int | None, runs: int | None, epochs: int | None,
+def eval_cmd(run_dir: Path, net: str | None, resolution: str | None, runs: int | None, epochs: int | None,
              device: str | None, data_root: Path | None, sets: tuple[str, ...], quiet: bool, as_json: bool) -> None:
     """Re-evaluate a saved synthetic set (other network, other resolution, more runs).
 
@@ -247,7 +248,9 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: int | None, runs: int |
         raise DdifError(f"--runs must be at least 1, got {runs}")
     if epochs is not None and epochs < 1:
         raise DdifError(f"--epochs must be at least 1, got {epochs}")
-    res = evaluate_run(run_dir, net, resolution, runs, epochs, device, str(data_root) if data_root else None, quiet,
+    from ddif_core.shapes import parse_resolution
+
+    res = evaluate_run(run_dir, net, None if resolution is None else parse_resolution(resolution), runs, epochs, device, str(data_root) if data_root else None, quiet,
                        sets=sets)
     lines = [
         f"accuracy     {res['accuracy_mean']:.2f} +- {res['accuracy_std']:.2f} % ({res['runs']} x {res['net']}, "
@@ -268,14 +271,14 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: int | None, runs: int |
 @cli.command("decode")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="New folder for the files.")
-@click.option("--resolution", type=int, help="Decode on a grid of this many points per axis.")
-def decode_cmd(run_dir: Path, out: Path, resolution: int | None) -> None:
+@click.option("--resolution", metavar="R|AxBxC",
+              help="Decode at another resolution: one size for every axis (56) or one per axis (16x112x112).")
+def decode_cmd(run_dir: Path, out: Path, resolution: str | None) -> None:
     """Write the decoded instances as ordinary files (PNG per class for images) plus labels.csv."""
     from ddif_core.runs import decode_run
+    from ddif_core.shapes import parse_resolution
 
-    if resolution is not None and resolution < 1:
-        raise DdifError(f"--resolution must be a positive number of points per axis, got {resolution}")
-    res = decode_run(run_dir, out, resolution)
+    res = decode_run(run_dir, out, None if resolution is None else parse_resolution(resolution))
     click.echo(f"wrote {res['files']} files of shape {'x'.join(map(str, res['shape']))} and labels.csv to {res['out']}")
 
 

@@ -64,9 +64,9 @@ class EvalSection(StrictModel):
     augment: bool = Field(True, description="Differentiable augmentation of the modality during training.")
     net: str | None = Field(None, description="Evaluation network (default: the modality's).")
     test_batch: int = Field(500, ge=1, description="Batch size when scoring the test set.")
-    upsample: Literal["nearest", "bilinear", "bicubic"] | None = Field(
-        None, description="Cross-resolution (ddif eval --resolution): how input-sized (vanilla) sets are resized "
-        "(default param.upsample); DDiF fields are decoded on the new grid instead."
+    upsample: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear", "area"] | None = Field(
+        None, description="Cross-resolution (ddif eval --resolution): how the modality resizes input-sized (vanilla) "
+        "sets (default param.upsample, else the modality's choice); DDiF fields are decoded on the new grid instead."
     )
 
     @field_validator("lr_milestones")

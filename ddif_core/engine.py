@@ -22,7 +22,7 @@ from tqdm import tqdm
 from ddif_core import artifact
 from ddif_core.config import RunConfig, validate_options
 from ddif_core.cpu import tune_allocator
-from ddif_core.data import ClassBank, LabelledData
+from ddif_core.data import ClassBank, Dataset, LabelledData
 from ddif_core.errors import ConfigError, DataError, TrainingError
 from ddif_core.evaluate import EvalResult, evaluate
 from ddif_core.matcher import DistillContext, Matcher
@@ -116,14 +116,21 @@ def default_out(config: RunConfig) -> Path:
     return Path("runs") / f"{stamp}-{config.run.modality}-{config.run.loss}"
 
 
-def load_split(modality: Modality, split: str, device: torch.device) -> LabelledData:
+def load_split(modality: Modality, split: str, device: torch.device) -> Dataset:
+    """``modality.load(split)``, checked without reading its instances; in-memory splits move to ``device``."""
     data = modality.load(split)
-    if tuple(data.x.shape[1:]) != tuple(modality.sample_shape):
+    if tuple(data.sample_shape) != tuple(modality.sample_shape):
         raise DataError(
-            f"modality '{modality.name}' loaded {split} instances of shape {tuple(data.x.shape[1:])}, "
+            f"modality '{modality.name}' loaded {split} instances of shape {tuple(data.sample_shape)}, "
             f"expected {tuple(modality.sample_shape)}"
         )
-    return data.to(device)
+    labels = data.labels
+    if labels.dtype != torch.int64 or labels.dim() != 1 or (
+            len(data) and (int(labels.min()) < 0 or int(labels.max()) >= modality.info.num_classes)):
+        raise DataError(
+            f"modality '{modality.name}' loaded {split} labels that are not int64 in 0..{modality.info.num_classes - 1}"
+        )
+    return data.to(device) if isinstance(data, LabelledData) else data
 
 
 class Console:
@@ -211,6 +218,7 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
     torch.manual_seed(seed)
     synthetic = parts.param_cls(parts.param_options, plan, modality.sample_shape, real.num_classes,
                                 generator=torch.Generator().manual_seed(seed)).to(device)
+    synthetic.bind_modality(modality)
     matcher = parts.matcher
     ctx = DistillContext(
         modality=modality,
@@ -328,7 +336,7 @@ def with_eval_defaults(config: RunConfig, defaults: dict[str, Any], explicit: se
     return config.model_copy(update={"eval": config.eval.model_copy(update=unset)})
 
 
-def evaluate_synthetic(parts: Parts, config: RunConfig, x: torch.Tensor, y: torch.Tensor, test: LabelledData,
+def evaluate_synthetic(parts: Parts, config: RunConfig, x: torch.Tensor, y: torch.Tensor, test: Dataset,
                        device: torch.device, console: Console, shape: tuple[int, ...]) -> EvalResult:
     """Train ``eval.runs`` fresh networks on x (K, m, ...) / y (K,) and score them on ``test``."""
     opts = config.eval

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ddif_core.config import EvalSection
-from ddif_core.data import LabelledData
+from ddif_core.data import Dataset
 from ddif_core.modality import Modality
 
 
@@ -86,19 +86,19 @@ def train_network(
 
 
 @torch.no_grad()
-def test_accuracy(net: torch.nn.Module, test: LabelledData, batch: int, device: torch.device) -> float:
-    """Top-1 accuracy in % of ``net`` on ``test``."""
+def test_accuracy(net: torch.nn.Module, test: Dataset, batch: int, device: torch.device) -> float:
+    """Top-1 accuracy in % of ``net`` on ``test``, streamed ``batch`` instances at a time."""
     net.eval()
     correct = 0
-    for xb, yb in zip(test.x.split(batch), test.y.split(batch)):
+    for xb, yb in test.batches(batch):
         correct += int((net(xb.to(device)).argmax(dim=1) == yb.to(device)).sum())
-    return 100.0 * correct / max(1, test.x.shape[0])
+    return 100.0 * correct / max(1, len(test))
 
 
 def evaluate(
     x: torch.Tensor,
     y: torch.Tensor,
-    test: LabelledData,
+    test: Dataset,
     build_network: Callable[[], torch.nn.Module],
     opts: EvalSection,
     modality: Modality,

@@ -71,8 +71,7 @@ def train_experts(
     """
     folder = Path(cache_dir) / "experts" / spec.key()
     files = [folder / f"expert_{i}.safetensors" for i in range(num_experts)]
-    x_all, y_all = real.x, real.y
-    n = x_all.shape[0]
+    n = len(real)
     total = num_experts * spec.epochs
     for i, path in enumerate(files):
         if path.exists() and _epochs_in(path) >= spec.epochs:
@@ -88,8 +87,8 @@ def train_experts(
             net.train()
             perm = torch.randperm(n, generator=gen)
             for start in range(0, n, spec.batch_size):
-                idx = perm[start : start + spec.batch_size].to(x_all.device)
-                xb, yb = x_all[idx].to(device), y_all[idx].to(device)
+                idx = perm[start : start + spec.batch_size]
+                xb, yb = real.get(idx).to(device), real.y[idx].to(device)
                 if spec.augment:
                     xb = modality.augment(xb, modality.sample_augmentation(xb.shape[0], gen))
                 opt.zero_grad(set_to_none=True)

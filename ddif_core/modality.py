@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel
 
 from ddif_core.config import NoOptions
-from ddif_core.data import LabelledData
-from ddif_core.grid import coordinate_grid
+from ddif_core.data import Dataset, ResizedDataset
+from ddif_core.shapes import Resolution, resample, shape_with
 
 
 @dataclass(frozen=True)
@@ -89,33 +88,46 @@ class Modality(ABC):
         """(m, N_1, ..., N_n) of one instance as loaded."""
         return self.info.sample_shape
 
-    def shape_at(self, resolution: int) -> tuple[int, ...]:
-        """The sample shape with every spatial axis set to ``resolution`` (cross-resolution)."""
-        return (self.sample_shape[0],) + (int(resolution),) * (len(self.sample_shape) - 1)
+    def shape_at(self, resolution: Resolution) -> tuple[int, ...]:
+        """The sample shape at ``resolution``: an int sets every spatial axis, a tuple gives each axis.
 
-    def coordinate_grid(self, shape: tuple[int, ...], device: torch.device | str | None = None) -> torch.Tensor:
-        """(P, n) points in [-1, 1]^n for the spatial part of ``shape`` = (m, N_1, ..., N_n)."""
-        return coordinate_grid(shape[1:], device=device)
+        Raises :class:`~ddif_core.errors.ConfigError` when a tuple has the wrong number of axes.
+        A modality whose axes differ in kind may override it (e.g. an int changing space only).
+        """
+        return shape_with(self.sample_shape, resolution)
 
     # ---- data --------------------------------------------------------------------------------
     @abstractmethod
-    def load(self, split: str) -> LabelledData:
-        """Read ``split`` ('train' or 'test') from the local root, normalised, as float32 tensors.
+    def load(self, split: str) -> Dataset:
+        """Read ``split`` ('train' or 'test') from the local root, normalised: any :class:`~ddif_core.data.Dataset`.
 
+        :class:`~ddif_core.data.LabelledData` holds a split in memory; for data larger than memory
+        return an :class:`~ddif_core.data.ArrayDataset` over a memory map (see :mod:`ddif_core.cache`).
         Raise :class:`ddif_core.errors.DataError` naming the path and the expected files when
         something is missing or malformed.
         """
 
-    def resize(self, x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
-        """Resize real instances (B, m, N...) to ``shape`` = (m, N'...) (area-weighted down, linear up)."""
-        spatial = tuple(shape[1:])
-        if tuple(x.shape[2:]) == spatial:
-            return x
-        mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial)]
-        down = all(a >= b for a, b in zip(x.shape[2:], spatial))
-        if down and len(spatial) == 2:
-            return F.interpolate(x, size=spatial, mode="bilinear", antialias=True, align_corners=False)
-        return F.interpolate(x, size=spatial, mode=mode, align_corners=False)
+    def load_at(self, split: str, shape: tuple[int, ...]) -> Dataset:
+        """``split`` at another sample shape (cross-resolution evaluation).
+
+        The default resizes the batches of :meth:`load` with :meth:`resize` as they are read;
+        modalities that read files override it to read the sources at that size.
+        """
+        data = self.load(split)
+        if tuple(data.sample_shape) == tuple(shape):
+            return data
+        return ResizedDataset(data, tuple(shape), self.resize)
+
+    def resize(self, x: torch.Tensor, shape: tuple[int, ...], mode: str | None = None) -> torch.Tensor:
+        """Resample instances x (B, m, N...) to (B, *shape), shape = (m, N'...): real data and vanilla sets.
+
+        ``mode`` is one of nearest, linear, bilinear, bicubic, trilinear, area, or None for the
+        modality's choice. The default (:func:`ddif_core.shapes.resample`): 2-D bilinear,
+        antialiased when shrinking; 1-D and 3-D area-weighted down and (tri)linear up. A mode that
+        does not fit the dimensionality is a ConfigError. Override it for data whose axes differ
+        (video: space only) or whose values need another rule (occupancy: area or max).
+        """
+        return resample(x, shape, mode)
 
     # ---- augmentation (siamese) ---------------------------------------------------------------
     def sample_augmentation(self, num_slots: int, generator: torch.Generator) -> Any | None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, Field
 
 from ddif_core.budget import BudgetReport, items_per_class, params_per_field, plan_field, values_per_instance
@@ -22,6 +21,7 @@ from ddif_core.config import StrictModel
 from ddif_core.data import ClassBank
 from ddif_core.errors import ConfigError
 from ddif_core.fields import FieldBank
+from ddif_core.shapes import resample
 
 Progress = Callable[[str, int, int, float], None]
 
@@ -77,6 +77,14 @@ class Parameterization(torch.nn.Module, ABC):
         :param table: the modality's Table-8 row for the dataset, ``{ipc: (layers, width)}``.
         :raises ConfigError: when the budget cannot hold a single item.
         """
+
+    #: ``resize(x, shape, mode)``: how input-sized items are resampled to another shape; the engine
+    #: binds the modality's :meth:`~ddif_core.modality.Modality.resize` (:meth:`bind_modality`).
+    resize: Callable[..., torch.Tensor] = staticmethod(resample)
+
+    def bind_modality(self, modality: Any) -> None:
+        """Resample through ``modality.resize`` (the modality owns resampling of its instances)."""
+        self.resize = modality.resize
 
     @property
     def num_items(self) -> int:
@@ -207,8 +215,8 @@ class DDiFParameterization(Parameterization):
 
 class VanillaOptions(StrictModel):
     lr: float | None = Field(None, gt=0, description="Adam learning rate of the stored values (default distill.lr).")
-    upsample: str = Field(
-        "bilinear", description="Interpolation when decoding at another resolution: nearest, bilinear, bicubic."
+    upsample: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear", "area"] | None = Field(
+        None, description="Resampling when decoding at another resolution (default: the modality's choice)."
     )
 
 
@@ -238,11 +246,4 @@ class VanillaParameterization(Parameterization):
         if shape is None or tuple(shape) == self.sample_shape:
             return x
         o: VanillaOptions = self.options  # type: ignore[assignment]
-        spatial = tuple(shape[1:])
-        mode = o.upsample
-        if mode == "bilinear" and len(spatial) == 3:
-            mode = "trilinear"
-        if mode not in {"nearest", "bilinear", "bicubic", "trilinear"}:
-            raise ConfigError(f"param.upsample must be nearest, bilinear or bicubic, got '{o.upsample}'")
-        kwargs = {} if mode == "nearest" else {"align_corners": False}
-        return F.interpolate(x, size=spatial, mode=mode, **kwargs)
+        return self.resize(x, tuple(shape), o.upsample)

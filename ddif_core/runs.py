@@ -14,7 +14,6 @@ from ddif_core import artifact
 from pydantic import ValidationError
 
 from ddif_core.config import RunConfig, describe_validation_error, parse_set
-from ddif_core.data import LabelledData
 from ddif_core.engine import (
     Console,
     evaluate_synthetic,
@@ -47,7 +46,7 @@ def load_run(run_dir: Path, registry: Registry | None = None) -> tuple[RunConfig
 def evaluate_run(
     run_dir: Path,
     net: str | None = None,
-    resolution: int | None = None,
+    resolution: int | str | tuple[int, ...] | None = None,
     runs: int | None = None,
     epochs: int | None = None,
     device: str | None = None,
@@ -88,20 +87,18 @@ def evaluate_run(
         )
     except ValidationError as err:
         raise ConfigError(describe_validation_error(err)) from None
-    if resolution is not None and resolution < 1:
-        raise ConfigError(f"--resolution must be a positive number of points per axis, got {resolution}")
     parts = resolve_parts(config, registry)
     dev = resolve_device(config.run.device)
     prepare_process(dev)
     modality = parts.modality
     _check_classes(modality, synthetic, Path(run_dir))
     modality.load_state(synthetic.modality_state())
+    synthetic.parameterization.bind_modality(modality)
     param_options = synthetic.parameterization.options
     if config.eval.upsample is not None and "upsample" in type(param_options).model_fields:
         param_options.upsample = config.eval.upsample
     native = tuple(modality.sample_shape)
-    shape = modality.shape_at(resolution) if resolution else native
-    test_native = load_split(modality, "test", dev)
+    shape = modality.shape_at(resolution) if resolution is not None else native
     synthetic.parameterization.to(dev)
     console = Console(quiet)
     saved = artifact.read_json(Path(run_dir) / artifact.CONFIG_FILE, "run config")
@@ -109,9 +106,7 @@ def evaluate_run(
     config = with_eval_defaults(config, synthetic.meta.get("eval_defaults", {}), explicit)
 
     def score(at: tuple[int, ...]) -> Any:
-        test = test_native
-        if at != native:
-            test = LabelledData(modality.resize(test_native.x, at), test_native.y, test_native.class_names)
+        test = load_split(modality, "test", dev) if at == native else modality.load_at("test", at)
         x, y = synthetic.decode(at)
         return evaluate_synthetic(parts, config, x, y, test, dev, console, at), int(x.shape[0])
 
@@ -160,7 +155,7 @@ def _saved_original(run_dir: Path, net: str, config: RunConfig, other_settings: 
     return float(saved["accuracy_mean"]) if same else None
 
 
-def decode_run(run_dir: Path, out_dir: Path, resolution: int | None = None,
+def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, ...] | None = None,
                registry: Registry | None = None) -> dict[str, Any]:
     """Write every decoded instance as an ordinary file plus ``labels.csv`` into ``out_dir``.
 
@@ -173,7 +168,8 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | None = None,
     modality = parts.modality
     _check_classes(modality, synthetic, Path(run_dir))
     modality.load_state(synthetic.modality_state())
-    shape = modality.shape_at(resolution) if resolution else tuple(modality.sample_shape)
+    synthetic.parameterization.bind_modality(modality)
+    shape = modality.shape_at(resolution) if resolution is not None else tuple(modality.sample_shape)
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConfigError(f"--out {out_dir} already exists and is not empty; choose a new folder")

@@ -8,7 +8,6 @@ seconds; register it with ``load_plugins(entry_points=[], extra=[(ddif_core.test
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -17,7 +16,7 @@ import torch
 from pydantic import BaseModel, Field
 
 from ddif_core.config import StrictModel
-from ddif_core.data import ClassBank, LabelledData
+from ddif_core.data import ClassBank, Dataset, LabelledData
 from ddif_core.hookspecs import hookimpl
 from ddif_core.modality import DatasetInfo, Modality
 
@@ -122,15 +121,16 @@ def check_modality(modality_cls: type[Modality], options: BaseModel | None = Non
     assert len(shape) >= 2, f"{mod.name}: sample_shape must be (m, N_1, ..., N_n), got {shape}"
     for split in ("train", "test"):
         data = mod.load(split)
-        assert data.x.dtype == torch.float32, f"{mod.name}: {split} x must be float32, got {data.x.dtype}"
-        assert tuple(data.x.shape[1:]) == tuple(shape), f"{mod.name}: {split} x has shape {tuple(data.x.shape)}"
-        assert data.y.dtype == torch.int64 and data.y.shape == (data.x.shape[0],), f"{mod.name}: bad {split} labels"
-        assert int(data.y.min()) >= 0 and int(data.y.max()) < mod.info.num_classes, f"{mod.name}: label out of range"
-        assert torch.isfinite(data.x).all(), f"{mod.name}: {split} data has NaN or inf"
-    grid = mod.coordinate_grid(shape)
-    assert grid.shape == (math.prod(shape[1:]), len(shape) - 1), f"{mod.name}: grid has shape {tuple(grid.shape)}"
-    assert float(grid.min()) >= -1 and float(grid.max()) <= 1, f"{mod.name}: grid leaves [-1, 1]"
-    x = data.x[:4].clone().requires_grad_(True)
+        assert isinstance(data, Dataset), f"{mod.name}: load('{split}') must return a ddif_core.Dataset"
+        assert tuple(data.sample_shape) == tuple(shape), f"{mod.name}: {split} instances are {data.sample_shape}"
+        y = data.labels
+        assert y.dtype == torch.int64 and y.shape == (len(data),), f"{mod.name}: bad {split} labels"
+        assert int(y.min()) >= 0 and int(y.max()) < mod.info.num_classes, f"{mod.name}: label out of range"
+        first = data.get(torch.arange(min(8, len(data))))
+        assert first.dtype == torch.float32, f"{mod.name}: {split} get() must give float32, got {first.dtype}"
+        assert tuple(first.shape[1:]) == tuple(shape), f"{mod.name}: {split} get() gave {tuple(first.shape)}"
+        assert torch.isfinite(first).all(), f"{mod.name}: {split} data has NaN or inf"
+    x = first[:4].clone().requires_grad_(True)
     g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
     a = mod.augment(x, mod.sample_augmentation(4, g1))
     b = mod.augment(x, mod.sample_augmentation(4, g2))
@@ -138,9 +138,11 @@ def check_modality(modality_cls: type[Modality], options: BaseModel | None = Non
     assert torch.equal(a, b), f"{mod.name}: the same augmentation parameters gave different outputs"
     a.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all(), f"{mod.name}: augment is not differentiable"
-    bigger = mod.shape_at(2 * shape[-1])
+    bigger = mod.shape_at(tuple(2 * s for s in shape[1:]))
     assert bigger[0] == shape[0], f"{mod.name}: shape_at changed the channels"
-    assert mod.resize(data.x[:2], bigger).shape[1:] == bigger, f"{mod.name}: resize missed {bigger}"
+    assert tuple(mod.resize(first[:2], bigger).shape[1:]) == bigger, f"{mod.name}: resize missed {bigger}"
+    smaller = mod.shape_at(tuple(max(1, s // 2) for s in shape[1:]))
+    assert tuple(mod.resize(first[:2], smaller).shape[1:]) == smaller, f"{mod.name}: resize missed {smaller}"
 
 
 def check_matcher(matcher_cls: type, options: BaseModel | None = None, steps: int = 2) -> list[float]:

@@ -103,7 +103,7 @@ class GradientMatching(Matcher):
         bs = syn_index.numel() // c
         # siamese as in DSA's reference: one draw per class for all its real and synthetic samples
         aug = ctx.modality.sample_siamese_augmentation(c, generator) if o.augment else None
-        x_real = ctx.real.x[real_idx.reshape(-1).to(ctx.real.x.device)].to(ctx.device)
+        x_real = ctx.real.get(real_idx).to(ctx.device)
         x_real = ctx.modality.augment(x_real, aug, torch.arange(c).repeat_interleave(br))
         x_syn = ctx.modality.augment(synthetic.decode(syn_index), aug, torch.arange(c).repeat_interleave(bs))
         labels = torch.arange(c, device=ctx.device)

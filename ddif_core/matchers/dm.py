@@ -51,7 +51,7 @@ class DistributionMatching(Matcher):
         feats = []
         with torch.no_grad():
             for i in range(0, flat.numel(), chunk):  # chunks of the one real batch (cache-sized on CPU)
-                x = ctx.real.x[flat[i : i + chunk].to(ctx.real.x.device)].to(ctx.device)
+                x = ctx.real.get(flat[i : i + chunk]).to(ctx.device)
                 feats.append(net.embed(ctx.modality.augment(x, params, real_slots[i : i + chunk])))
         real_mean = torch.cat(feats).reshape(c, br, -1).mean(dim=1)  # (C, F)
 

@@ -75,7 +75,7 @@ class TrajectoryMatching(Matcher):
         mod = ctx.modality
         return ExpertSpec(
             modality=mod.name, dataset=mod.dataset, modality_options=mod.options.model_dump(mode="json"),
-            net=o.net or mod.default_network, sample_shape=tuple(mod.sample_shape), num_train=int(ctx.real.x.shape[0]),
+            net=o.net or mod.default_network, sample_shape=tuple(mod.sample_shape), num_train=len(ctx.real),
             epochs=o.max_start_epoch + o.expert_epochs, lr=o.lr_teacher, batch_size=o.expert_batch,
             augment=o.augment, seed=int(run.get("seed", ctx.seed)), net_options=dict(ctx.settings.get("net", {})),
         )
