@@ -155,11 +155,15 @@ def parse_set(item: str) -> tuple[list[str], Any]:
         raise ConfigError(
             f"unknown section '{parts[0]}' in --set {item!r}; sections are: {', '.join([*SECTIONS, *PLUGIN_SECTIONS])}"
         )
+    return parts, parse_value(raw)
+
+
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value read as TOML (numbers, booleans, lists, quoted strings), else the plain string."""
     try:
-        value: Any = tomllib.loads(f"v = {raw}")["v"]
+        return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw
-    return parts, value
+        return raw
 
 
 def read_toml(path: Path) -> dict[str, Any]:
