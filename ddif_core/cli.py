@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ddif_core.errors import DdifError
+from ddif_core.errors import DdifError, RunInterrupted, out_of_memory_message, system_error_message
 from ddif_core.version import __version__
 
 EXIT_USAGE = 2
@@ -172,6 +172,8 @@ def run_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: s
                 config = config.model_copy(update={"run": config.run.model_copy(update={"device": device})})
         else:
             config = _build_config(flags, config_file, sets)
+        # --out is the run dir: the path saved in its config.json (a moved copy, an edited file) is never used
+        config = config.model_copy(update={"run": config.run.model_copy(update={"out": str(out)})})
     else:
         config = _build_config(flags, config_file, sets)
     result = run(config, resume=resume, quiet=quiet)
@@ -396,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.Abort:
-        click.echo("error: aborted", err=True)
+    except click.Abort as exc:
+        cause = exc.__cause__
+        click.echo(f"error: {cause if isinstance(cause, RunInterrupted) else 'aborted'}", err=True)
         return 130
     except click.ClickException as exc:
         if debug:
@@ -413,12 +416,24 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"error: {exc}", err=True)
         return EXIT_ERROR
+    except RunInterrupted as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 130
     except KeyboardInterrupt:
         click.echo("error: interrupted; a run can be continued with --resume --out RUN_DIR", err=True)
         return 130
+    except (OSError, MemoryError) as exc:  # the machine said no: a full disk, a permission, no memory
+        if debug:
+            raise
+        click.echo(f"error: {system_error_message(exc)}", err=True)
+        return EXIT_ERROR
     except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
         if debug:
             raise
+        oom = out_of_memory_message(exc)
+        if oom:
+            click.echo(f"error: {oom}", err=True)
+            return EXIT_ERROR
         click.echo(f"error: internal error {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
         return EXIT_ERROR
 
