@@ -8,6 +8,7 @@ seconds; register it with ``load_plugins(entry_points=[], extra=[(ddif_core.test
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
