@@ -13,7 +13,9 @@ Only safetensors and JSON are read back: nothing from disk is ever unpickled.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -34,16 +36,38 @@ SYNTHETIC_FILE = "synthetic.safetensors"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = Path("checkpoints") / "last.safetensors"
+CHECKSUM_KEY = "ddif_sha256"
+"""Header key of the safetensors files ddif writes holding :func:`tensor_digest` of their tensors."""
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def make_temp_dir(parent: Path, prefix: str) -> Path:
+    """A new, uniquely named folder in ``parent`` with the permissions a plain ``mkdir`` would give
+    (``mkdtemp`` makes 0700 folders; finished outputs are meant to be as readable as the umask allows)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
 
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds.
+
+    The file gets the permissions of an ordinary new file under the process umask (``mkstemp``
+    alone would leave it 0600).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -54,10 +78,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
 @contextmanager
 def atomic_dir(path: Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it replaces ``path`` (and what it held) only if the block
-    succeeds, so readers see the old folder or the complete new one."""
+    succeeds, so readers see the old folder or the complete new one. The folder gets the permissions of
+    an ordinary ``mkdir`` under the process umask."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = make_temp_dir(path.parent, f".{path.name}.")
     try:
         yield tmp
         old = None
@@ -72,20 +97,51 @@ def atomic_dir(path: Path) -> Iterator[Path]:
         raise
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float replaced by None (JSON has no such numbers)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
 def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as standard JSON (non-finite floats become null), atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        text = json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False)
+        tmp.write_text(text + "\n", encoding="utf-8")
 
 
-def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Save tensors (made contiguous, on CPU) with ``meta`` as JSON under the header key 'ddif'."""
+def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order (a fingerprint of the data)."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> str:
+    """Save tensors (made contiguous, on CPU) with ``meta`` as JSON under the header key 'ddif' and the
+    :func:`tensor_digest` of the tensors under 'ddif_sha256'; returns that digest."""
     clean = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    digest = tensor_digest(clean)
     with atomic_path(path) as tmp:
-        save_file(clean, str(tmp), metadata={"ddif": json.dumps(meta)})
+        save_file(clean, str(tmp), metadata={"ddif": json.dumps(meta), CHECKSUM_KEY: digest})
+    return digest
 
 
-def read_safetensors(path: Path, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Load tensors and the 'ddif' JSON metadata; one clear error when the file is not ours or broken."""
+def read_safetensors(path: Path, what: str, expected_digest: str | None = None
+                     ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Load tensors and the 'ddif' JSON metadata; one clear error when the file is not ours, broken or damaged.
+
+    The tensors must match the checksum in the header (files written before checksums existed have
+    none) and, when given, ``expected_digest`` (the one recorded in the run's config.json).
+    """
     from safetensors import safe_open
 
     if not path.is_file():
@@ -97,7 +153,33 @@ def read_safetensors(path: Path, what: str) -> tuple[dict[str, torch.Tensor], di
         meta = json.loads(header["ddif"])
     except (SafetensorError, OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
         raise DataError(f"{what} {path} is not a readable ddif safetensors file ({type(exc).__name__})") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{what} {path} is not a ddif safetensors file (its 'ddif' metadata is not a JSON object)")
+    stored = header.get(CHECKSUM_KEY)
+    if expected_digest is None:
+        expected_digest = _recorded_digest(path)
+    if stored is not None or expected_digest is not None:
+        actual = tensor_digest(tensors)
+        for want in (stored, expected_digest):
+            if want is not None and want != actual:
+                raise DataError(
+                    f"{what} {path} is damaged: its tensors do not match the SHA-256 checksum recorded when it "
+                    f"was written; restore it from a copy or rerun"
+                )
     return tensors, meta
+
+
+def _recorded_digest(path: Path) -> str | None:
+    """The checksum config.json of the run holding ``path`` recorded for it (see :func:`save_synthetic`)."""
+    config = path.parent / CONFIG_FILE
+    if not config.is_file():
+        return None
+    try:
+        recorded = json.loads(config.read_text(encoding="utf-8")).get("checksums", {})
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None  # config.json is checked where it is read as a run config
+    value = recorded.get(path.name) if isinstance(recorded, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def read_json(path: Path, what: str) -> Any:
@@ -196,7 +278,13 @@ def save_synthetic(path: Path, synthetic: Any, extra: dict[str, torch.Tensor], m
     tensors = {f"param.{k}": v for k, v in synthetic.named_parameters()}
     tensors["labels"] = synthetic.labels
     tensors.update(extra)
-    write_safetensors(path, tensors, meta)
+    digest = write_safetensors(path, tensors, meta)
+    config = Path(path).parent / CONFIG_FILE
+    if config.is_file():  # the run's config.json records the checksum too (read back by read_safetensors)
+        info = read_json(config, "run config")
+        if isinstance(info, dict):
+            info["checksums"] = {**info.get("checksums", {}), Path(path).name: digest}
+            write_json(config, info)
 
 
 def save_checkpoint(run_dir: Path, iteration: int, synthetic: Any, optimizer: torch.optim.Optimizer,

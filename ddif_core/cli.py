@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ddif_core.errors import DdifError
+from ddif_core.errors import DdifError, RunInterrupted, out_of_memory_message, system_error_message
 from ddif_core.version import __version__
 
 EXIT_USAGE = 2
@@ -172,6 +172,8 @@ def run_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: s
                 config = config.model_copy(update={"run": config.run.model_copy(update={"device": device})})
         else:
             config = _build_config(flags, config_file, sets)
+        # --out is the run dir: the path saved in its config.json (a moved copy, an edited file) is never used
+        config = config.model_copy(update={"run": config.run.model_copy(update={"out": str(out)})})
     else:
         config = _build_config(flags, config_file, sets)
     result = run(config, resume=resume, quiet=quiet)
@@ -282,17 +284,95 @@ def decode_cmd(run_dir: Path, out: Path, resolution: str | None) -> None:
     click.echo(f"wrote {res['files']} files of shape {'x'.join(map(str, res['shape']))} and labels.csv to {res['out']}")
 
 
+@cli.group("data")
+def data_group() -> None:
+    """Make small datasets in a modality's real on-disk layout (generators of the installed plugins)."""
+
+
+@data_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def data_list_cmd(as_json: bool) -> None:
+    """List the installed data generators and their options."""
+    from ddif_core.generators import describe_generator
+    from ddif_core.plugins import get_registry
+
+    reg = get_registry()
+    data = []
+    for name in reg.names("generators"):
+        entry = reg.entry("generators", name)
+        data.append({**describe_generator(entry.obj), "distribution": entry.distribution, "version": entry.version})
+    lines = []
+    for g in data:
+        lines.append(f"{g['name']:<16} {g['modality']:<10} {g['distribution']}  {g['description']}")
+        lines += [f"    --set {k}=  (default {v['default']!r}) {v['description']}" for k, v in g["options"].items()]
+    _emit(data, as_json, lines or ["(no data generators installed)"])
+
+
+@data_group.command("make")
+@click.argument("name")
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="New (or empty) folder.")
+@click.option("--seed", type=int, help="Seed (the output is byte-identical for a seed; default 0).")
+@click.option("--per-class", type=int, help="Instances per class (generators with a per_class option).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A generator option (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def data_make_cmd(name: str, out: Path, seed: int | None, per_class: int | None, sets: tuple[str, ...],
+                  quiet: bool) -> None:
+    """Run data generator NAME into --out (written to a temporary folder, renamed when complete)."""
+    from ddif_core.config import parse_value
+    from ddif_core.generators import generator_options, make_dataset
+    from ddif_core.plugins import get_registry
+
+    gen = get_registry().get("generators", name)
+    values: dict[str, Any] = {}
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise DdifError(f"--set expects key=value with an option of generator '{name}', got {item!r}")
+        values[key.strip()] = parse_value(raw)
+    if seed is not None:
+        values["seed"] = seed
+    if per_class is not None:
+        if "per_class" not in gen.Options.model_fields:
+            raise DdifError(f"generator '{name}' has no per_class option, so --per-class does not apply to it")
+        values["per_class"] = per_class
+    options = generator_options(gen, values)
+    bars: list[Any] = []  # opened at the first progress report, after --out was checked
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            from tqdm import tqdm
+
+            bars.append(tqdm(desc=f"data {name}", total=total, disable=quiet, file=sys.stderr, mininterval=1.0))
+        bars[0].total = total
+        bars[0].n = done
+        bars[0].refresh()
+
+    try:
+        folder = make_dataset(gen, options, out, progress)
+    finally:
+        for bar in bars:
+            bar.close()
+    click.echo(f"wrote {gen.modality} dataset '{name}' ({', '.join(f'{k}={v}' for k, v in options.model_dump().items())}) "
+               f"to {folder}")
+
+
 def _add_plugin_commands() -> None:
     """Let plugins add subcommands (``register_commands``); a failing plugin is reported, not fatal."""
     from ddif_core.plugins import LoadError, default_plugin_set
 
     ps = default_plugin_set()
     for impl in ps.manager.hook.register_commands.get_hookimpls():
+        before = dict(cli.commands)
+        dist = ps.distribution_of(impl.plugin_name)[0]
         try:
             impl.function(cli=cli)
         except Exception as exc:
-            dist = ps.distribution_of(impl.plugin_name)[0]
             ps.errors.append(LoadError(impl.plugin_name, dist, f"register_commands of {dist} failed: {exc}"))
+        replaced = sorted(n for n, cmd in before.items() if cli.commands.get(n) is not cmd)
+        if replaced:  # a command that exists is never replaced (two plugins' 'data' groups would hide one)
+            cli.commands.update({n: before[n] for n in replaced})
+            ps.errors.append(LoadError(impl.plugin_name, dist, f"register_commands of {dist} tried to replace the "
+                                       f"existing command(s) {', '.join(replaced)}; they were kept"))
 
 
 def _warn_broken_plugins(args: list[str]) -> None:
@@ -318,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.Abort:
-        click.echo("error: aborted", err=True)
+    except click.Abort as exc:
+        cause = exc.__cause__
+        click.echo(f"error: {cause if isinstance(cause, RunInterrupted) else 'aborted'}", err=True)
         return 130
     except click.ClickException as exc:
         if debug:
@@ -335,12 +416,24 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"error: {exc}", err=True)
         return EXIT_ERROR
+    except RunInterrupted as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 130
     except KeyboardInterrupt:
         click.echo("error: interrupted; a run can be continued with --resume --out RUN_DIR", err=True)
         return 130
+    except (OSError, MemoryError) as exc:  # the machine said no: a full disk, a permission, no memory
+        if debug:
+            raise
+        click.echo(f"error: {system_error_message(exc)}", err=True)
+        return EXIT_ERROR
     except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
         if debug:
             raise
+        oom = out_of_memory_message(exc)
+        if oom:
+            click.echo(f"error: {oom}", err=True)
+            return EXIT_ERROR
         click.echo(f"error: internal error {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
         return EXIT_ERROR
 

@@ -18,10 +18,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ddif_core.errors import ConfigError
 
 
-class StrictModel(BaseModel):
-    """Base for every options model: unknown keys are errors, values are validated on assignment."""
+MAX_INT = 2**63 - 1
+"""Largest integer any setting may hold (torch and numpy store them as signed 64-bit)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class StrictModel(BaseModel):
+    """Base for every options model: unknown keys are errors, values are validated on assignment,
+    floats must be finite (no NaN or infinity, which JSON cannot hold) and integers fit 64 bits."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_64_bits(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT <= value <= MAX_INT:
+            raise ValueError(f"input should be at most {MAX_INT} (2^63 - 1) in magnitude")
+        return value
 
 
 class NoOptions(StrictModel):
@@ -33,8 +45,8 @@ class RunSection(StrictModel):
     loss: str = Field("dm", description="Distillation loss (matcher): dm, or any registered matcher.")
     param: str = Field("ddif", description="Parameterization: 'ddif' (neural fields) or 'vanilla' (pixels).")
     dataset: str | None = Field(None, description="Dataset of the modality (default: the modality's).")
-    ipc: int = Field(1, ge=1, description="Storage budget in real instances per class.")
-    seed: int = Field(0, ge=0, description="Seed of every random choice of the run.")
+    ipc: int = Field(1, ge=1, le=1_000_000, description="Storage budget in real instances per class.")
+    seed: int = Field(0, ge=0, lt=2**63 - 1, description="Seed of every random choice of the run (below 2^63 - 1).")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="Where to compute.")
     data_root: str | None = Field(None, description="Folder holding the dataset files.")
     out: str | None = Field(None, description="Run directory (default runs/<timestamp>-<modality>-<loss>).")
@@ -42,15 +54,15 @@ class RunSection(StrictModel):
 
 
 class DistillSection(StrictModel):
-    iterations: int = Field(1000, ge=0, description="Outer matching iterations after the warm-up.")
+    iterations: int = Field(1000, ge=0, le=10_000_000, description="Outer matching iterations after the warm-up.")
     lr: float = Field(1e-4, gt=0, description="Adam learning rate of the stored parameters.")
-    checkpoint_every: int = Field(50, ge=1, description="Write a checkpoint every this many iterations.")
-    log_every: int = Field(10, ge=1, description="Report the loss every this many iterations.")
+    checkpoint_every: int = Field(50, ge=1, le=10_000_000, description="Write a checkpoint every this many iterations.")
+    log_every: int = Field(10, ge=1, le=10_000_000, description="Report the loss every this many iterations.")
 
 
 class EvalSection(StrictModel):
-    runs: int = Field(5, ge=1, description="Freshly initialised networks trained on the synthetic set.")
-    epochs: int = Field(1000, ge=1, description="Training epochs of each evaluation network.")
+    runs: int = Field(5, ge=1, le=1000, description="Freshly initialised networks trained on the synthetic set.")
+    epochs: int = Field(1000, ge=1, le=1_000_000, description="Training epochs of each evaluation network.")
     lr: float = Field(0.01, gt=0, description="SGD learning rate (times lr_gamma at each of lr_milestones).")
     lr_milestones: list[float] = Field(
         default_factory=lambda: [0.5],
@@ -59,11 +71,11 @@ class EvalSection(StrictModel):
     lr_gamma: float = Field(0.1, gt=0, description="Learning-rate factor at each milestone.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(5e-4, ge=0, description="SGD weight decay.")
-    batch_size: int = Field(256, ge=1, description="Training batch size.")
-    micro_batch: int = Field(32, ge=1, description="Gradient-accumulation chunk (same result, less memory).")
+    batch_size: int = Field(256, ge=1, le=1_000_000, description="Training batch size.")
+    micro_batch: int = Field(32, ge=1, le=1_000_000, description="Gradient-accumulation chunk (same result, less memory).")
     augment: bool = Field(True, description="Differentiable augmentation of the modality during training.")
     net: str | None = Field(None, description="Evaluation network (default: the modality's).")
-    test_batch: int = Field(500, ge=1, description="Batch size when scoring the test set.")
+    test_batch: int = Field(500, ge=1, le=1_000_000, description="Batch size when scoring the test set.")
     upsample: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear", "area"] | None = Field(
         None, description="Cross-resolution (ddif eval --resolution): how the modality resizes input-sized (vanilla) "
         "sets (default param.upsample, else the modality's choice); DDiF fields are decoded on the new grid instead."
@@ -155,11 +167,15 @@ def parse_set(item: str) -> tuple[list[str], Any]:
         raise ConfigError(
             f"unknown section '{parts[0]}' in --set {item!r}; sections are: {', '.join([*SECTIONS, *PLUGIN_SECTIONS])}"
         )
+    return parts, parse_value(raw)
+
+
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value read as TOML (numbers, booleans, lists, quoted strings), else the plain string."""
     try:
-        value: Any = tomllib.loads(f"v = {raw}")["v"]
+        return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw
-    return parts, value
+        return raw
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -173,6 +189,13 @@ def read_toml(path: Path) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     for section in data:
+        if not isinstance(data[section], dict):
+            owner = [name for name, model in SECTIONS.items() if section in model.model_fields]
+            if owner:
+                raise ConfigError(
+                    f"'{section}' in {path} is outside any section; it belongs under [{owner[0]}] "
+                    f"(write [{owner[0]}] on the line above it)"
+                )
         if section not in SECTIONS and section not in PLUGIN_SECTIONS:
             raise ConfigError(
                 f"unknown section [{section}] in {path}; sections are: {', '.join([*SECTIONS, *PLUGIN_SECTIONS])}"

@@ -19,7 +19,7 @@ import torch
 from pydantic import BaseModel
 from tqdm import tqdm
 
-from ddif_core import artifact
+from ddif_core import artifact, limits, rundir
 from ddif_core.config import RunConfig, validate_options
 from ddif_core.cpu import tune_allocator
 from ddif_core.data import ClassBank, Dataset, LabelledData
@@ -166,7 +166,10 @@ def _run_info(config: RunConfig, registry: Registry) -> dict[str, Any]:
 
 
 def prepare_run_dir(config: RunConfig, resume: bool, registry: Registry) -> Path:
-    """Create (or, with resume, check) the run directory and write config.json."""
+    """Claim (lock) the run directory; a new run writes config.json, a resume checks the saved settings.
+
+    ``run.out`` is the run directory: with resume, the ``out`` saved in its config.json is ignored.
+    """
     out = Path(config.run.out) if config.run.out else default_out(config)
     if resume:
         artifact.require_run_dir(out)
@@ -177,10 +180,8 @@ def prepare_run_dir(config: RunConfig, resume: bool, registry: Registry) -> Path
                 f"--resume continues {out} with its saved settings, but '{diff[0]}' differs "
                 f"(saved {diff[1]!r}, given {diff[2]!r}); drop the option or start a new --out"
             )
-        return out
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"run directory {out} already exists; pass --resume to continue it or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+        return rundir.claim(out, resume=True)
+    rundir.claim(out, resume=False)
     info = _run_info(config.model_copy(update={"run": config.run.model_copy(update={"out": str(out)})}), registry)
     artifact.write_json(out / artifact.CONFIG_FILE, info)
     return out
@@ -198,11 +199,23 @@ def _first_difference(a: dict[str, Any], b: dict[str, Any], ignore: set[tuple[st
 
 
 def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: Registry | None = None) -> RunResult:
-    """Distil, evaluate and save one run; returns the run directory and its metrics."""
+    """Distil, evaluate and save one run; returns the run directory and its metrics.
+
+    The run directory is locked while the run lasts; a new one that fails before its first
+    checkpoint is removed (see :mod:`ddif_core.rundir`).
+    """
+    with rundir.session():
+        return _run(config, resume, quiet, registry)
+
+
+def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None) -> RunResult:
     console = Console(quiet)
     parts = resolve_parts(config, registry)
     plan, budget = plan_budget(parts, config.run.ipc)
     device = resolve_device(config.run.device)
+    limits.check_memory(limits.run_bytes(budget.budget_used, budget.total_fields, budget.sample_shape),
+                        f"the synthetic set of --ipc {config.run.ipc} ({budget.total_fields} items)",
+                        "lower --ipc (or param.fields_per_class)", device)
     prepare_process(device)
     modality = parts.modality
     timings: dict[str, float] = {}
@@ -279,7 +292,8 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
                 at = last[1]["iteration"] if last else 0
                 raise TrainingError(
                     f"the {config.run.loss} loss became {value} at iteration {it}; the last good checkpoint "
-                    f"({run_dir / artifact.CHECKPOINT_FILE}, iteration {at}) is kept: lower distill.lr and --resume"
+                    f"({run_dir / artifact.CHECKPOINT_FILE}, iteration {at}) is kept; start a new --out with a lower distill.lr "
+                    f"(--resume keeps the saved settings and would diverge the same way)"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -104,15 +104,19 @@ class FieldBank(nn.Module):
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """SIREN initialisation (Sitzmann et al. 2020).
 
-        First layer weights ~ U(-1/n, 1/n); later weights ~ U(-sqrt(6/d_in)/w0, sqrt(6/d_in)/w0);
-        biases ~ U(-1/sqrt(d_in), 1/sqrt(d_in)) as in ``nn.Linear``.
+        First layer weights ~ U(-1/n, 1/n); later weights (hidden and output) ~ U(-sqrt(6/d_in)/w0,
+        sqrt(6/d_in)/w0) with the hidden layers' ``w0``. Each layer's biases are drawn with the same
+        bound as its weights, as the authors' SIREN layers do.
         """
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            fan_in = w.shape[-1]
-            bound = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / self.w0
+            bound = self.init_bound(i)
             w.copy_(torch.rand(w.shape, generator=generator) * (2 * bound) - bound)
-            b_bound = 1.0 / math.sqrt(fan_in)
-            b.copy_(torch.rand(b.shape, generator=generator) * (2 * b_bound) - b_bound)
+            b.copy_(torch.rand(b.shape, generator=generator) * (2 * bound) - bound)
+
+    def init_bound(self, layer: int) -> float:
+        """Half-width of the uniform initialisation of layer ``layer``'s weights and biases."""
+        fan_in = self.weights[layer].shape[-1]
+        return 1.0 / fan_in if layer == 0 else math.sqrt(6.0 / fan_in) / self.w0
 
     def _chunks(self, k: int, p: int, limit: int) -> tuple[int, int]:
         """Field and point chunk sizes so that one hidden activation holds <= ``limit`` elements."""

@@ -8,12 +8,16 @@ imports no torch.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
+from pydantic_core import PydanticUndefined
 
 from ddif_core.config import StrictModel
 
@@ -46,3 +50,63 @@ class DataGenerator(ABC):
         :param options: a validated instance of :attr:`Options`.
         :param progress: optional ``progress(done, total)`` callback.
         """
+
+
+def generator_options(generator_cls: type[DataGenerator], values: dict[str, Any]) -> GeneratorOptions:
+    """Validate ``values`` against the generator's ``Options``; errors are one sentence naming the option."""
+    from pydantic import ValidationError
+
+    from ddif_core.errors import ConfigError
+
+    try:
+        return generator_cls.Options.model_validate(values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first.get("loc", ())) or "?"
+        fields = ", ".join(generator_cls.Options.model_fields)
+        if first.get("type") == "extra_forbidden":
+            raise ConfigError(f"generator '{generator_cls.name}' has no option '{key}' (options: {fields})") from None
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(
+            f"invalid value {first.get('input')!r} for option '{key}' of generator '{generator_cls.name}': "
+            f"{msg[0].lower() + msg[1:]}"
+        ) from None
+
+
+def make_dataset(generator_cls: type[DataGenerator], options: GeneratorOptions, out_dir: Path,
+                 progress: Callable[[int, int], None] | None = None) -> Path:
+    """Run a generator into ``out_dir`` atomically: it writes into a temporary folder beside ``out_dir``
+    that is renamed into place when ``make`` returns (a failing generator leaves nothing).
+
+    :raises ConfigError: ``out_dir`` exists and is not an empty folder.
+    """
+    from ddif_core.errors import ConfigError
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise ConfigError(f"--out {out_dir} already exists and is not an empty folder; choose a new folder")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        generator_cls().make(tmp, options, progress)
+        if out_dir.exists():
+            out_dir.rmdir()
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def describe_generator(generator_cls: type[DataGenerator]) -> dict[str, Any]:
+    """``ddif data list --json`` entry: name, modality, description and options (default, description)."""
+    return {
+        "name": generator_cls.name,
+        "modality": generator_cls.modality,
+        "description": generator_cls.description,
+        "options": {
+            name: {"default": f.default if f.default is not PydanticUndefined else None,
+                   "description": f.description or ""}
+            for name, f in generator_cls.Options.model_fields.items()
+        },
+    }

@@ -64,9 +64,19 @@ def register_parameterizations(register: Callable[[type], None]) -> None:
 
 
 @hookspec
+def register_generators(register: Callable[[type], None]) -> None:
+    """Register :class:`ddif_core.DataGenerator` subclasses (small datasets in a modality's real layout).
+
+    :param register: call ``register(GeneratorClass)``; its ``name`` is what ``ddif data make`` takes
+        and its ``modality`` names the modality that reads what it writes.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add subcommands to the ``ddif`` command line.
 
     :param cli: the root :class:`click.Group`; add commands with ``cli.add_command(...)`` or
-        ``@cli.group()`` (for example ``ddif data make <generator>``).
+        ``@cli.group()``; a name that already exists (``run``, ``data``, another plugin's) is an error, never
+        a replacement. Datasets are made through ``register_generators`` (``ddif data make``), not here.
     """

@@ -26,14 +26,16 @@ class DatasetInfo:
 
     :param sample_shape: (m, N_1, ..., N_n) of one instance at the dataset's native resolution.
     :param class_names: one name per class.
-    :param field_table: the paper's Table-8 field sizes by IPC: ``{ipc: (layers, width)}``.
+    :param field_table: the paper's Table-8 field sizes by IPC: ``{ipc: (layers, width)}`` or, with
+        the SIREN frequencies the authors use for the dataset, ``{ipc: (layers, width, w0_first, w0)}``
+        (first-layer and hidden-layer w0; 30 and 30 when a row leaves them out).
     """
 
     name: str
     sample_shape: tuple[int, ...]
     class_names: tuple[str, ...]
     description: str = ""
-    field_table: dict[int, tuple[int, int]] = field(default_factory=dict)
+    field_table: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def num_classes(self) -> int:

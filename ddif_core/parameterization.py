@@ -25,6 +25,9 @@ from ddif_core.shapes import resample
 
 Progress = Callable[[str, int, int, float], None]
 
+#: SIREN's frequency factor (Sitzmann et al. 2020) where a dataset's table gives none.
+DEFAULT_W0 = 30.0
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -70,11 +73,12 @@ class Parameterization(torch.nn.Module, ABC):
     @classmethod
     @abstractmethod
     def make_plan(
-        cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int, table: dict[int, tuple[int, int]]
+        cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int, table: dict[int, tuple[int, ...]]
     ) -> Plan:
         """Size the synthetic set for ``ipc`` x D values per class.
 
-        :param table: the modality's Table-8 row for the dataset, ``{ipc: (layers, width)}``.
+        :param table: the modality's Table-8 rows for the dataset, ``{ipc: (layers, width)}`` or
+            ``{ipc: (layers, width, w0_first, w0)}`` (see :class:`~ddif_core.modality.DatasetInfo`).
         :raises ConfigError: when the budget cannot hold a single item.
         """
 
@@ -135,8 +139,12 @@ class Parameterization(torch.nn.Module, ABC):
 class DDiFOptions(StrictModel):
     layers: int | None = Field(None, ge=1, description="Sine layers L (default: the paper's Table 8, else a planner).")
     width: int | None = Field(None, ge=1, description="Units d of every sine layer (default as for layers).")
-    w0: float = Field(30.0, gt=0, description="Frequency factor of the hidden sine layers.")
-    w0_first: float = Field(30.0, gt=0, description="Frequency factor of the first sine layer.")
+    w0: float | None = Field(
+        None, gt=0, description="Frequency factor of the hidden sine layers (default: the dataset's table, else 30)."
+    )
+    w0_first: float | None = Field(
+        None, gt=0, description="Frequency factor of the first sine layer (default: the dataset's table, else 30)."
+    )
     fields_per_class: int | None = Field(
         None, ge=1, description="Override the number of fields per class (must fit the budget)."
     )
@@ -162,17 +170,20 @@ class DDiFParameterization(Parameterization):
             out_features=self.sample_shape[0],
             layers=plan.settings["layers"],
             width=plan.settings["width"],
-            w0=o.w0,
-            w0_first=o.w0_first,
+            # the plan holds the frequencies the run was trained with (artifacts decode with them)
+            w0=plan.settings.get("w0", o.w0 or DEFAULT_W0),
+            w0_first=plan.settings.get("w0_first", o.w0_first or DEFAULT_W0),
             generator=generator,
         )
 
     @classmethod
     def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
-                  table: dict[int, tuple[int, int]]) -> Plan:
+                  table: dict[int, tuple[int, ...]]) -> Plan:
         o: DDiFOptions = options  # type: ignore[assignment]
-        layers, width = table.get(ipc) or plan_field(sample_shape, ipc)
-        layers, width = o.layers or layers, o.width or width
+        row = tuple(table.get(ipc) or plan_field(sample_shape, ipc))
+        layers, width = o.layers or row[0], o.width or row[1]
+        w0_first, w0 = (row[2], row[3]) if len(row) >= 4 else (DEFAULT_W0, DEFAULT_W0)
+        w0_first, w0 = float(o.w0_first or w0_first), float(o.w0 or w0)
         m, n = int(sample_shape[0]), len(sample_shape) - 1
         b = params_per_field(n, layers, width, m)
         fit = items_per_class(ipc, sample_shape, b)
@@ -190,7 +201,8 @@ class DDiFParameterization(Parameterization):
                     f"of {b} parameters per class"
                 )
             per_class = o.fields_per_class
-        return Plan(per_class=per_class, params_per_item=b, settings={"layers": layers, "width": width})
+        return Plan(per_class=per_class, params_per_item=b,
+                    settings={"layers": layers, "width": width, "w0_first": w0_first, "w0": w0})
 
     def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
         """Warm-up: fit every field to one random real instance of its class, all fields at once."""
@@ -234,7 +246,7 @@ class VanillaParameterization(Parameterization):
 
     @classmethod
     def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
-                  table: dict[int, tuple[int, int]]) -> Plan:
+                  table: dict[int, tuple[int, ...]]) -> Plan:
         return Plan(per_class=ipc, params_per_item=values_per_instance(sample_shape), settings={})
 
     def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:

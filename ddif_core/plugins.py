@@ -25,12 +25,21 @@ from ddif_core.errors import PluginError
 from ddif_core.version import __version__
 
 ENTRY_POINT_GROUP = "ddif"
-KINDS = ("modalities", "matchers", "networks", "parameterizations")
+KINDS = ("modalities", "matchers", "networks", "parameterizations", "generators")
 SINGULAR = {
     "modalities": "modality",
     "matchers": "matcher",
     "networks": "network",
     "parameterizations": "parameterization",
+    "generators": "generator",
+}
+#: What ``register`` of each kind takes: (module, class name, whether a subclass rather than an instance).
+EXPECTED: dict[str, tuple[str, str, bool]] = {
+    "modalities": ("ddif_core.modality", "Modality", True),
+    "matchers": ("ddif_core.matcher", "Matcher", True),
+    "networks": ("ddif_core.networks", "NetworkDef", False),
+    "parameterizations": ("ddif_core.parameterization", "Parameterization", True),
+    "generators": ("ddif_core.generators", "DataGenerator", True),
 }
 #: Which distribution provides a well-known name that may not be installed.
 KNOWN_PROVIDERS: dict[str, dict[str, str]] = {
@@ -45,6 +54,7 @@ KNOWN_PROVIDERS: dict[str, dict[str, str]] = {
         "convnet3d": "ddif-video",
     },
     "parameterizations": {},
+    "generators": {},
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
@@ -182,6 +192,11 @@ class Registry:
                     )
 
     def _add(self, kind: str, dist: str, version: str, obj: Any) -> None:
+        try:
+            _check_type(kind, dist, obj)
+        except PluginError as exc:  # recorded; the plugin's other items still register
+            self.errors.append(LoadError(dist, dist, str(exc)))
+            return
         name = getattr(obj, "name", None)
         if not isinstance(name, str) or not _NAME.match(name):
             raise PluginError(
@@ -192,13 +207,7 @@ class Registry:
         if name in table or (kind, name) in self.conflicts:
             dists = self.conflicts.setdefault((kind, name), [table[name].distribution] if name in table else [])
             dists.append(dist)
-            self.errors.append(
-                LoadError(
-                    dist,
-                    dist,
-                    f"{SINGULAR[kind]} '{name}' is registered by both {dists[0]} and {dist}; uninstall one of them",
-                )
-            )
+            self.errors.append(LoadError(dist, dist, _conflict(SINGULAR[kind], name, dists[0], dist)))
             return
         table[name] = Entry(kind, name, obj, dist, version)
 
@@ -210,9 +219,7 @@ class Registry:
         single = SINGULAR[kind]
         if (kind, name) in self.conflicts:
             dists = self.conflicts[(kind, name)]
-            raise PluginError(
-                f"{single} '{name}' is registered by both {dists[0]} and {dists[1]}; uninstall one of them"
-            )
+            raise PluginError(_conflict(single, name, dists[0], dists[1]))
         if name in self.items[kind]:
             return self.items[kind][name]
         available = ", ".join(self.names(kind)) or "none installed"
@@ -242,6 +249,23 @@ class Registry:
         for dist, version in self.plugins.distributions.values():
             out[dist] = version
         return dict(sorted(out.items()))
+
+
+def _conflict(single: str, name: str, first: str, second: str) -> str:
+    if first == second:
+        return f"{single} '{name}' is registered twice by {first}; a name can be registered once"
+    return f"{single} '{name}' is registered by both {first} and {second}; uninstall one of them"
+
+
+def _check_type(kind: str, dist: str, obj: Any) -> None:
+    """``register`` of ``kind`` takes a subclass of the kind's base class (an instance for networks)."""
+    module, cls_name, subclass = EXPECTED[kind]
+    base = getattr(importlib.import_module(module), cls_name)
+    ok = isinstance(obj, type) and issubclass(obj, base) if subclass else isinstance(obj, base)
+    if not ok:
+        what = f"a subclass of ddif_core.{cls_name}" if subclass else f"a ddif_core.{cls_name}(...)"
+        got = f"class {obj.__name__}" if isinstance(obj, type) else f"{type(obj).__name__} {obj!r:.60}"
+        raise PluginError(f"register_{kind} of {dist} registered {got}, but it takes {what}")
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 
-from ddif_core import artifact
+from ddif_core import artifact, limits
 from pydantic import ValidationError
 
 from ddif_core.config import RunConfig, describe_validation_error, parse_set
@@ -23,7 +22,7 @@ from ddif_core.engine import (
     resolve_parts,
     with_eval_defaults,
 )
-from ddif_core.errors import ConfigError, DataError
+from ddif_core.errors import ConfigError, DataError, os_reason
 from ddif_core.plugins import Registry
 
 
@@ -67,6 +66,8 @@ def evaluate_run(
     :param sets: ``eval.key=value`` overrides (``ddif eval --set``).
     """
     config, synthetic = load_run(Path(run_dir), registry)
+    saved = artifact.read_json(Path(run_dir) / artifact.CONFIG_FILE, "run config")
+    saved_metrics = _read_metrics(Path(run_dir))  # a damaged file is reported now, not after the training
     updates: dict[str, Any] = {}
     for item in sets:
         parts_, value = parse_set(item)
@@ -99,9 +100,10 @@ def evaluate_run(
         param_options.upsample = config.eval.upsample
     native = tuple(modality.sample_shape)
     shape = modality.shape_at(resolution) if resolution is not None else native
+    if shape != native:
+        _check_decode_memory(synthetic, shape, f"--resolution {resolution}", dev)
     synthetic.parameterization.to(dev)
     console = Console(quiet)
-    saved = artifact.read_json(Path(run_dir) / artifact.CONFIG_FILE, "run config")
     explicit = set(saved.get("eval_set", [])) | set(updates)
     config = with_eval_defaults(config, synthetic.meta.get("eval_defaults", {}), explicit)
 
@@ -122,7 +124,7 @@ def evaluate_run(
     if "upsample" in type(param_options).model_fields:
         out["upsample"] = param_options.upsample
     if shape != native:
-        org = _saved_original(Path(run_dir), result.net, config, bool(updates.keys() - {"net", "runs", "epochs"}))
+        org = _saved_original(saved_metrics, result.net, config, bool(updates.keys() - {"net", "runs", "epochs"}))
         source = "metrics.json"
         if org is None:
             org, source = score(native)[0].mean, "evaluated"
@@ -144,15 +146,47 @@ def _check_classes(modality: Any, synthetic: artifact.SyntheticSet, run_dir: Pat
         )
 
 
-def _saved_original(run_dir: Path, net: str, config: RunConfig, other_settings: bool) -> float | None:
-    """The run's own accuracy at its resolution when it was measured with this network and protocol."""
+def _read_metrics(run_dir: Path) -> dict[str, Any] | None:
+    """The run's metrics.json (None when it has none); a damaged one is a DataError naming it."""
     path = run_dir / artifact.METRICS_FILE
-    if other_settings or not path.exists():
+    if not path.exists():
         return None
-    saved = artifact.read_json(path, "metrics")
+    data = artifact.read_json(path, "metrics")
+    if not isinstance(data, dict) or not isinstance(data.get("accuracy_mean", 0.0), (int, float, type(None))):
+        raise DataError(f"metrics {path} is not a ddif metrics file (expected a JSON object with a numeric "
+                        f"accuracy_mean); restore it or delete it")
+    return data
+
+
+def _saved_original(saved: dict[str, Any] | None, net: str, config: RunConfig, other_settings: bool) -> float | None:
+    """The run's own accuracy at its resolution when it was measured with this network and protocol."""
+    if other_settings or saved is None:
+        return None
     same = (saved.get("net") == net and saved.get("epochs") == config.eval.epochs
-            and saved.get("runs") == config.eval.runs and "accuracy_mean" in saved)
+            and saved.get("runs") == config.eval.runs and isinstance(saved.get("accuracy_mean"), (int, float)))
     return float(saved["accuracy_mean"]) if same else None
+
+
+def _check_decode_memory(synthetic: artifact.SyntheticSet, shape: tuple[int, ...], what: str, device: Any) -> None:
+    """Refuse decoding every stored item at ``shape`` when the result would not fit in memory."""
+    count = int(synthetic.labels.shape[0])
+    limits.check_memory(limits.tensor_bytes(count, *shape),
+                        f"decoding {count} instances at {'x'.join(map(str, shape[1:]))} ({what})",
+                        "choose a smaller --resolution", device)
+
+
+def _decode_target(out_dir: Path) -> Path:
+    """The folder ``ddif decode --out`` fills: new or empty; a link to an empty folder fills that folder."""
+    if out_dir.is_symlink():
+        if not out_dir.exists():
+            raise ConfigError(f"--out {out_dir} is a symbolic link to {os.readlink(out_dir)}, which does not exist; "
+                              f"create that folder or choose another --out")
+        out_dir = out_dir.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file, not a folder; choose a new folder")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ConfigError(f"--out {out_dir} already exists and is not empty; choose a new folder")
+    return out_dir
 
 
 def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, ...] | None = None,
@@ -170,12 +204,14 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, 
     modality.load_state(synthetic.modality_state())
     synthetic.parameterization.bind_modality(modality)
     shape = modality.shape_at(resolution) if resolution is not None else tuple(modality.sample_shape)
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ConfigError(f"--out {out_dir} already exists and is not empty; choose a new folder")
+    out_dir = _decode_target(Path(out_dir))
+    _check_decode_memory(synthetic, shape, f"--resolution {resolution}" if resolution else "the native grid", None)
     x, y = synthetic.decode(shape)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = artifact.make_temp_dir(out_dir.parent, f".{out_dir.name}.")
+    except OSError as exc:
+        raise ConfigError(f"cannot create --out {out_dir}: {os_reason(exc)}; choose a folder you can write to") from None
     try:
         files = modality.export(x.cpu(), y.cpu(), tmp)
         try:  # a picture for people: the native grid next to the asked one

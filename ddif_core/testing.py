@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from ddif_core.config import StrictModel
 from ddif_core.data import ClassBank, Dataset, LabelledData
+from ddif_core.generators import DataGenerator, GeneratorOptions
 from ddif_core.hookspecs import hookimpl
 from ddif_core.modality import DatasetInfo, Modality
 
@@ -110,6 +111,46 @@ class ToyModality(Modality):
 @hookimpl
 def register_modalities(register: Callable[[type], None]) -> None:
     register(ToyModality)
+
+
+class ToyGeneratorOptions(GeneratorOptions):
+    per_class: int = Field(4, ge=1, description="Instances per class and split.")
+    size: int = Field(8, ge=2, description="Side length of the square images.")
+
+
+class ToyGenerator(DataGenerator):
+    """Writes ``<split>/<class>/<i>.pgm`` plain-text images of noisy blobs (a tiny real on-disk layout)."""
+
+    name = "toy-blobs"
+    modality = "toy"
+    description = "Noisy blobs in 3 classes as plain-text PGM files (for tests)."
+    Options = ToyGeneratorOptions
+
+    def make(self, out_dir: Path, options: GeneratorOptions,
+             progress: Callable[[int, int], None] | None = None) -> None:
+        import random
+
+        o: ToyGeneratorOptions = options  # type: ignore[assignment]
+        rng = random.Random(o.seed)
+        total, done = 2 * 3 * o.per_class, 0
+        for split in ("train", "test"):
+            for c, cls in enumerate(ToyModality.datasets()["blobs"].class_names):
+                folder = out_dir / split / cls
+                folder.mkdir(parents=True)
+                centre = (c + 0.5) * o.size / 3
+                for i in range(o.per_class):
+                    rows = [" ".join(str(min(255, max(0, int(255 * math.exp(-((col - centre) ** 2) / o.size)
+                                                          + rng.randint(0, 20))))) for col in range(o.size))
+                            for _ in range(o.size)]
+                    (folder / f"{i:03d}.pgm").write_text(f"P2\n{o.size} {o.size}\n255\n" + "\n".join(rows) + "\n")
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+
+
+@hookimpl
+def register_generators(register: Callable[[type], None]) -> None:
+    register(ToyGenerator)
 
 
 def check_modality(modality_cls: type[Modality], options: BaseModel | None = None, dataset: str | None = None,

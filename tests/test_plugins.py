@@ -40,7 +40,7 @@ def test_builtins_and_toy_registered(registry):
     assert "mlp" in registry.names("networks")
     assert registry.entry("modalities", "toy").distribution == "ddif-testing"
     data = registry.as_json()
-    assert set(data) == {"modalities", "matchers", "networks", "parameterizations", "errors"}
+    assert set(data) == {"modalities", "matchers", "networks", "parameterizations", "generators", "errors"}
     assert data["matchers"][1]["name"] == "dm" and data["matchers"][1]["distribution"] == "ddif-core"
 
 
@@ -90,7 +90,9 @@ def test_duplicate_name_names_both_distributions():
 
 
 def test_item_without_valid_name_is_an_error():
-    class Nameless:
+    from ddif_core.matchers.dm import DistributionMatching
+
+    class Nameless(DistributionMatching):
         name = "Bad Name"
 
     reg = Registry(load_plugins(entry_points=[FakeEntryPoint("n", plugin("n", register_matchers=lambda register: register(Nameless)), "ddif-n")]))
@@ -116,3 +118,48 @@ def test_installed_broken_plugin_shows_in_ddif_plugins(tmp_path: Path):
                            env=env, timeout=120)
     assert other.returncode == 0 and "Commands:" in other.stdout
     assert "warning: plugin 'broken' from ddif-broken failed to import" in other.stderr
+
+
+def test_register_checks_what_it_receives_and_names_the_distribution():
+    from ddif_core import DataGenerator, NetworkDef
+
+    class NotAModality:
+        name = "fake"
+
+    class Gen(DataGenerator):
+        name, modality = "gen", "toy"
+
+        def make(self, out_dir, options, progress=None):
+            pass
+
+    def modalities(register):
+        register(NotAModality)
+        register(testing.ToyModality)  # the plugin's other items still register
+
+    hooks = {
+        "register_modalities": modalities,
+        "register_networks": lambda register: register(lambda shape, classes, options: None),
+        "register_matchers": lambda register: register(testing.ToyModality),
+        "register_parameterizations": lambda register: register(NetworkDef("x", print)),
+        "register_generators": lambda register: register(Gen()),
+    }
+    reg = Registry(load_plugins(entry_points=[FakeEntryPoint("w", plugin("w", **hooks), "ddif-wrong")]))
+    messages = sorted(e.message for e in reg.errors)
+    assert len(messages) == 5 and all(m.startswith("register_") and " of ddif-wrong registered " in m for m in messages)
+    assert any("class NotAModality, but it takes a subclass of ddif_core.Modality" in m for m in messages)
+    assert any("register_networks of ddif-wrong registered function" in m and "takes a ddif_core.NetworkDef(...)" in m
+               for m in messages)
+    assert any("class ToyModality, but it takes a subclass of ddif_core.Matcher" in m for m in messages)
+    assert any("takes a subclass of ddif_core.Parameterization" in m for m in messages)
+    assert any("registered Gen" in m and "takes a subclass of ddif_core.DataGenerator" in m for m in messages)
+    assert reg.names("modalities") == ["toy"] and reg.names("generators") == []
+
+
+def test_second_registration_of_a_name_by_one_distribution_is_an_error():
+    def twice(register):
+        register(testing.ToyModality)
+        register(testing.ToyModality)
+
+    reg = Registry(load_plugins(entry_points=[FakeEntryPoint("t", plugin("t", register_modalities=twice), "ddif-t")]))
+    with pytest.raises(PluginError, match="modality 'toy' is registered twice by ddif-t; a name can be registered once"):
+        reg.get("modalities", "toy")

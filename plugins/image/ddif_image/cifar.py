@@ -56,10 +56,29 @@ def _images_labels(batch: dict[str, Any], label_key: str, path: Path) -> tuple[n
     data, labels = batch.get("data"), batch.get(label_key)
     if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != 3072 or data.dtype != np.uint8:
         raise DataError(f"{path}: 'data' must be a uint8 array of shape (N, 3072)")
-    labels_arr = np.asarray(labels, dtype=np.int64)
+    labels_arr = _integer_labels(labels, label_key, path)
     if labels_arr.shape != (data.shape[0],):
         raise DataError(f"{path}: {data.shape[0]} images but {labels_arr.size} '{label_key}' entries")
     return data.reshape(-1, 3, 32, 32), labels_arr
+
+
+def _integer_labels(labels: Any, key: str, path: Path) -> np.ndarray:
+    """The '{key}' entry as (N,) int64, or a DataError naming the first value that is not a small integer."""
+    if isinstance(labels, np.ndarray):
+        if labels.dtype.kind not in "iu" or labels.ndim != 1:
+            raise DataError(f"{path}: '{key}' must be a list of integers, found a {labels.dtype} array of shape "
+                            f"{labels.shape}")
+        if labels.dtype == np.uint64 and labels.size and int(labels.max()) > 2**62:
+            raise DataError(f"{path}: '{key}' holds {int(labels.max())}, not a class index")
+        return labels.astype(np.int64)
+    if not isinstance(labels, (list, tuple)):
+        raise DataError(f"{path}: '{key}' must be a list of integers, found {type(labels).__name__}")
+    for i, v in enumerate(labels):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise DataError(f"{path}: '{key}' must be a list of integers, but entry {i} is {type(v).__name__} {v!r:.40}")
+        if not -(2**62) <= int(v) <= 2**62:
+            raise DataError(f"{path}: '{key}' entry {i} is {int(v)}, not a class index")
+    return np.asarray(labels, dtype=np.int64).reshape(-1)
 
 
 def read_cifar(root: Path, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -69,7 +69,9 @@ class ImageDataset:
     :param size: native side length (None: chosen by the ``resolution`` option, ImageNet subsets).
     :param mean: per-channel mean used for normalisation.
     :param std: per-channel std used for normalisation.
-    :param fields: the paper's Table 8 ``{ipc: (layers, width)}`` keyed by resolution.
+    :param fields: the paper's Table 8 ``{ipc: (layers, width, w0_first, w0)}`` keyed by resolution:
+        layers and width from Table 8, the SIREN frequencies (first layer, hidden layers) from the
+        authors' configuration (30 / 10 at 28 and 32 px, 30 / 40 for the ImageNet subsets).
     :param reader: which on-disk format the dataset is read from: ``idx``, ``cifar`` or ``folder``
         (an ImageNet-style ``train/<class>/*``, ``val/<class>/*`` tree).
     :param folders: for ``folder`` datasets, the class sub-folder names (WordNet ids) in label
@@ -83,32 +85,35 @@ class ImageDataset:
     classes: tuple[str, ...]
     mean: tuple[float, ...]
     std: tuple[float, ...]
-    fields: dict[int, dict[int, tuple[int, int]]]
+    fields: dict[int, dict[int, tuple[int, int, float, float]]]
     reader: str
     default_root: str | None = None
     folders: tuple[str, ...] = ()
 
 
 _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-_IMAGENET_FIELDS = {128: {1: (3, 20), 10: (3, 20), 50: (3, 40)}, 256: {1: (3, 40)}}
+#: SIREN w0 of (first layer, hidden layers) the authors use: small images and ImageNet subsets.
+_W0_SMALL, _W0_IMAGENET = (30.0, 10.0), (30.0, 40.0)
+_IMAGENET_FIELDS = {128: {1: (3, 20, *_W0_IMAGENET), 10: (3, 20, *_W0_IMAGENET), 50: (3, 40, *_W0_IMAGENET)},
+                    256: {1: (3, 40, *_W0_IMAGENET)}}
 
 DATASETS: dict[str, ImageDataset] = {
     "fashion-mnist": ImageDataset(
         "fashion-mnist", "Fashion-MNIST", 1, 28, FASHION_MNIST_CLASSES, (0.2860,), (0.3530,),
-        {28: {1: (2, 6), 10: (2, 6)}}, "idx", DEBIAN_FASHION_MNIST,
+        {28: {1: (2, 6, *_W0_SMALL), 10: (2, 6, *_W0_SMALL)}}, "idx", DEBIAN_FASHION_MNIST,
     ),
     "mnist": ImageDataset(
         "mnist", "MNIST", 1, 28, tuple(str(i) for i in range(10)), (0.1307,), (0.3081,),
-        {28: {1: (2, 6), 10: (2, 6)}}, "idx",
+        {28: {1: (2, 6, *_W0_SMALL), 10: (2, 6, *_W0_SMALL)}}, "idx",
     ),
     "cifar10": ImageDataset(
         "cifar10", "CIFAR-10", 3, 32, CIFAR10_CLASSES, (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010),
-        {32: {1: (2, 6), 10: (2, 6), 50: (2, 20)}}, "cifar",
+        {32: {1: (2, 6, *_W0_SMALL), 10: (2, 6, *_W0_SMALL), 50: (2, 20, *_W0_SMALL)}}, "cifar",
     ),
     "cifar100": ImageDataset(
         "cifar100", "CIFAR-100", 3, 32, CIFAR100_CLASSES,
         (0.5071, 0.4866, 0.4409), (0.2673, 0.2564, 0.2762),
-        {32: {1: (2, 10), 10: (2, 15), 50: (2, 30)}}, "cifar",
+        {32: {1: (2, 10, *_W0_SMALL), 10: (2, 15, *_W0_SMALL), 50: (2, 30, *_W0_SMALL)}}, "cifar",
     ),
 }
 _TITLES = {"imagenette": "ImageNette", "imagewoof": "ImageWoof", "imagefruit": "ImageFruit",

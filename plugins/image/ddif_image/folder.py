@@ -95,8 +95,30 @@ def list_split(root: Path, split: str, folders: tuple[str, ...]) -> Listing:
     return Listing(base, tuple(paths), tuple(labels))
 
 
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+"""Pillow modes of single-channel images deeper than 8 bits (16-bit PNG/TIFF, 32-bit integer or float)."""
+
+
+def to_8bit(img: "Image.Image") -> "Image.Image":
+    """A deep grey image (``WIDE_MODES``) scaled to 8 bits at full depth (Pillow's ``convert`` would clip at 255).
+
+    16-bit images (and 32-bit integer images holding values above 255) are divided by 257, so 65535
+    becomes 255; float images in [0, 1] are multiplied by 255, other float images are taken as 0..255.
+    """
+    from PIL import Image
+
+    arr = np.asarray(img, dtype=np.float64)
+    if img.mode.startswith("I;16") or (img.mode == "I" and (img.format == "PNG" or arr.max(initial=0) > 255)):
+        arr = arr / 257.0
+    elif img.mode == "F" and arr.max(initial=0) <= 1.0:
+        arr = arr * 255.0
+    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), mode="L")
+
+
 def read_image(path: Path, size: int) -> np.ndarray:
     """One image file -> (3, size, size) uint8: shorter side resized to ``size``, centre crop.
+
+    16-bit and other deep grey images are read at full depth and scaled to 0..255 (:func:`to_8bit`).
 
     Raises ``OSError``/``ValueError`` (from Pillow) for unreadable or truncated files.
     """
@@ -105,6 +127,8 @@ def read_image(path: Path, size: int) -> np.ndarray:
     with Image.open(path) as img:
         if img.format == "JPEG":
             img.draft("RGB", (size, size))  # decode at a reduced scale that still covers the target
+        if img.mode in WIDE_MODES:
+            img = to_8bit(img)
         img = img.convert("RGB")
         w, h = img.size
         short = min(w, h)

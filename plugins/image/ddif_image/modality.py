@@ -170,7 +170,7 @@ class ImageModality(Modality):
                                  skip_bad_files=opts.skip_bad_files, tag=self.dataset)
 
     def _read_idx(self, root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-        from ddif_image.idx import IDXError, read_idx
+        from ddif_image.idx import IDXError, read_idx, read_idx_labels
 
         paths = []
         for stem in IDX_FILES[split]:
@@ -180,15 +180,15 @@ class ImageModality(Modality):
                 raise DataError(f"{root} has no {stem}[.gz]; expected the {self.spec.title} IDX files {expected}")
             paths.append(found[0])
         try:
-            images, labels = read_idx(paths[0]), read_idx(paths[1])
+            images = read_idx(paths[0])
+            if images.ndim != 3 or images.dtype != np.uint8 or images.shape[1:] != (28, 28):
+                raise DataError(
+                    f"{paths[0]} holds {images.dtype} data of shape {images.shape}, expected uint8 (type code 0x08) "
+                    f"of shape (N, 28, 28)"
+                )
+            labels = read_idx_labels(paths[1], len(self.spec.classes), images.shape[0])
         except IDXError as exc:
             raise DataError(str(exc)) from None
-        if images.ndim != 3 or images.dtype != np.uint8 or images.shape[1:] != (28, 28):
-            raise DataError(f"{paths[0]} holds {images.dtype} data of shape {images.shape}, expected uint8 (N, 28, 28)")
-        if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-            raise DataError(f"{paths[1]} holds {labels.shape} labels, expected ({images.shape[0]},) to match {paths[0].name}")
-        if labels.size and int(labels.max()) >= len(self.spec.classes):
-            raise DataError(f"{paths[1]} has label {int(labels.max())}, expected 0..{len(self.spec.classes) - 1}")
         return images, labels
 
     # ---- augmentation ----------------------------------------------------------------------

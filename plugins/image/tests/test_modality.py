@@ -82,8 +82,8 @@ def test_unknown_dataset_and_strategy():
 
 def test_shapes_for_budget_without_data():
     info = ImageModality.dataset_info("imagenette", ImageModality.Options(resolution=256))
-    assert info.sample_shape == (3, 256, 256) and info.field_table == {1: (3, 40)}
-    assert ImageModality.dataset_info("cifar100").field_table[10] == (2, 15)
+    assert info.sample_shape == (3, 256, 256) and info.field_table == {1: (3, 40, 30.0, 40.0)}
+    assert ImageModality.dataset_info("cifar100").field_table[10] == (2, 15, 30.0, 10.0)
 
 
 def test_siamese_augmentation_through_the_modality(idx_root):
