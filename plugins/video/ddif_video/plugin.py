@@ -26,3 +26,10 @@ def register_networks(register: Callable[[Any], None]) -> None:
                     "2048-d embedding at 16x112x112, max over time.",
     ))
 
+
+
+@hookimpl
+def register_generators(register: Callable[[type], None]) -> None:
+    from ddif_video.generator import MovingShapes
+
+    register(MovingShapes)

@@ -18,11 +18,13 @@ def cli(capsys, *args):
     return rc, out.out, out.err
 
 
-def test_run_then_decode_on_generated_avi(capsys, tmp_path, cache_env):
-    from ddif_video.shapes import write_dataset
-
+def test_data_make_then_run_then_decode(capsys, tmp_path, cache_env):
     data = tmp_path / "shapes"
-    write_dataset(data, classes=3, per_class=3, seed=1, width=64, height=48, length=16)
+    rc, out, err = cli(capsys, "data", "make", "moving-shapes", "--out", data, "--per-class", 3, "--seed", 1,
+                       "--set", "classes=3", "--set", "width=64", "--set", "height=48", "--set", "length=16")
+    assert rc == 0, err
+    assert (data / "ucfTrainTestlist" / "classInd.txt").read_bytes() == b"1 MoveRight\r\n2 MoveLeft\r\n3 MoveUp\r\n"
+    assert len(list((data / "UCF-101").rglob("*.avi"))) == 9
     run = tmp_path / "run"
     rc, out, err = cli(capsys, "run", "--modality", "video", "--preset", "tiny", "--data-root", data, "--out", run,
                        "--device", "cpu", "-q", "--json")
@@ -62,6 +64,7 @@ def test_plugins_lists_video_parts(capsys):
     data = json.loads(out)
     assert "video" in [m["name"] for m in data["modalities"]]
     assert "convnet3d" in [n["name"] for n in data["networks"]]
+    assert "moving-shapes" in [g["name"] for g in data["generators"]]
     assert not [e for e in data["errors"] if e["distribution"] == "ddif-video"]
 
 
