@@ -19,9 +19,8 @@ from common import record  # noqa: E402
 
 from ddif_core.config import build_config  # noqa: E402
 from ddif_core.cpu import tune_allocator  # noqa: E402
-from ddif_core.data import ClassBank  # noqa: E402
-from ddif_core.engine import iteration_seed, load_split, plan_budget, resolve_parts  # noqa: E402
-from ddif_core.matcher import DistillContext  # noqa: E402
+from ddif_core.distill import iteration_seed  # noqa: E402
+from ddif_core.session import open_session, plan_budget  # noqa: E402
 
 
 def main() -> None:
@@ -32,15 +31,13 @@ def main() -> None:
     tune_allocator()
     cfg = build_config({"modality": "image", "dataset": "fashion-mnist", "device": "cpu"}, None,
                        [f"matcher.batch_real={args.batch_real}", "param.warmup_steps=0"])
-    parts = resolve_parts(cfg)
+    session = open_session(cfg, quiet=True, splits=("train",))
+    parts, real = session.parts, session.real
     plan, budget = plan_budget(parts, 1)
-    dev = torch.device("cpu")
-    real = ClassBank(load_split(parts.modality, "train", dev))
     syn = parts.param_cls(parts.param_options, plan, parts.modality.sample_shape, 10,
                           generator=torch.Generator().manual_seed(0))
     syn.initialize(real, torch.Generator().manual_seed(1))
-    ctx = DistillContext(parts.modality, real, lambda name=None: parts.network(name, parts.modality.sample_shape, dev),
-                         dev, 0, Path("/tmp"))
+    ctx = session.matcher_context(Path("/tmp"))
     opt = torch.optim.Adam(syn.parameters(), lr=1e-4)
     matcher = parts.matcher
     o = matcher.options

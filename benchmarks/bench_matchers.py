@@ -30,10 +30,9 @@ CACHE = Path(__file__).resolve().parent / "results" / ".cache" / "run"
 
 def one_case(loss: str, param: str, ipc: int, iterations: int) -> dict[str, object]:
     from ddif_core.config import build_config
-    from ddif_core.data import ClassBank
-    from ddif_core.engine import iteration_seed, load_split, plan_budget, prepare_process, resolve_parts
-    from ddif_core.matcher import DistillContext
+    from ddif_core.distill import Optimizers, iteration_seed
     from ddif_core.plugins import get_registry
+    from ddif_core.session import open_session, plan_budget
 
     sets = ["param.warmup_steps=100"] if param == "ddif" else []
     if loss != "tm":
@@ -42,30 +41,24 @@ def one_case(loss: str, param: str, ipc: int, iterations: int) -> dict[str, obje
              "device": "cpu", "preset": "fashion-mnist-tm" if loss == "tm" else None}
     presets = get_registry().get("modalities", "image").presets
     cfg = build_config(flags, None, sets, lambda m: presets())
-    parts = resolve_parts(cfg)
+    session = open_session(cfg, quiet=True, splits=("train",))
+    parts, real = session.parts, session.real
     plan, budget = plan_budget(parts, ipc)
-    dev = torch.device("cpu")
-    prepare_process(dev)
-    real = ClassBank(load_split(parts.modality, "train", dev))
     syn = parts.param_cls(parts.param_options, plan, parts.modality.sample_shape, 10,
                           generator=torch.Generator().manual_seed(0))
     syn.initialize(real, torch.Generator().manual_seed(1))
-    ctx = DistillContext(parts.modality, real, lambda name=None: parts.network(name, parts.modality.sample_shape, dev),
-                         dev, 0, CACHE.parent, settings=cfg.to_dict())
+    ctx = session.matcher_context(CACHE.parent)
     matcher = parts.matcher
     estimate = matcher.check_resources(ctx, syn)
     matcher.prepare(ctx)
-    opt = torch.optim.Adam([*syn.parameters(), *[p for p in matcher.state().values() if p.requires_grad]], lr=1e-4)
+    opt = Optimizers.build(syn, matcher, lr=1e-4)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times = []
     for it in range(iterations + 1):
         s = iteration_seed(0, it)
         torch.manual_seed(s)
         t = time.perf_counter()
-        loss_value = matcher.step(ctx, syn, torch.Generator().manual_seed(s))
-        opt.zero_grad()
-        loss_value.backward()
-        opt.step()
+        opt.step(matcher.step(ctx, syn, torch.Generator().manual_seed(s)))
         if it > 0:
             times.append(time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -20,7 +20,6 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from ddif_core.errors import DataError
 
 FORMAT = "ddif-synthetic/1"
-CHECKPOINT_FORMAT = "ddif-checkpoint/1"
+CHECKPOINT_FORMAT = "ddif-checkpoint/2"
 SYNTHETIC_FILE = "synthetic.safetensors"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
@@ -201,64 +200,6 @@ def require_run_dir(path: Path) -> Path:
     return path
 
 
-@dataclass
-class SyntheticSet:
-    """A stored synthetic set: the parameterization (with its parameters) and the metadata.
-
-    ``SyntheticSet.load(run_dir).decode()`` gives ``(x, y)``: x (K, m, N...) and y (K,).
-    """
-
-    parameterization: Any  # ddif_core.parameterization.Parameterization
-    meta: dict[str, Any]
-    extra: dict[str, torch.Tensor]
-
-    @property
-    def labels(self) -> torch.Tensor:
-        return self.parameterization.labels
-
-    @property
-    def sample_shape(self) -> tuple[int, ...]:
-        return tuple(self.meta["sample_shape"])
-
-    @torch.no_grad()
-    def decode(self, shape: tuple[int, ...] | None = None, index: torch.Tensor | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode stored items at ``shape`` (default: the training shape).
-
-        :returns: x (k, m, N...) and y (k,).
-        """
-        x = self.parameterization.decode(index=index, shape=shape)
-        y = self.labels if index is None else self.labels[index]
-        return x, y
-
-    def modality_state(self) -> dict[str, torch.Tensor]:
-        """The modality's fitted tensors stored with the set (see ``Modality.state``)."""
-        return {k.removeprefix("modality."): v for k, v in self.extra.items() if k.startswith("modality.")}
-
-    @classmethod
-    def load(cls, path: Path | str, registry: Any = None) -> "SyntheticSet":
-        """Read ``synthetic.safetensors`` from a run directory (or the file itself)."""
-        from ddif_core.parameterization import Plan
-        from ddif_core.plugins import get_registry
-
-        path = Path(path)
-        file = path / SYNTHETIC_FILE if path.is_dir() else path
-        tensors, meta = read_safetensors(file, "synthetic set")
-        if meta.get("format") != FORMAT:
-            raise DataError(f"{file} has format {meta.get('format')!r}, expected {FORMAT!r}")
-        registry = registry or get_registry()
-        cls_ = registry.get("parameterizations", meta["parameterization"])
-        options = cls_.Options.model_validate(meta["options"])
-        plan = Plan(**meta["plan"])
-        params = {k.removeprefix("param."): v for k, v in tensors.items() if k.startswith("param.")}
-        try:
-            obj = cls_.from_state(options, plan, tuple(meta["sample_shape"]), int(meta["num_classes"]), params)
-        except (ValueError, RuntimeError) as exc:
-            raise DataError(f"{file} does not match its metadata: {exc}") from None
-        extra = {k: v for k, v in tensors.items() if not k.startswith("param.") and k != "labels"}
-        return cls(obj, meta, extra)
-
-
 def synthetic_meta(synthetic: Any, **info: Any) -> dict[str, Any]:
     """Metadata stored beside the parameters: enough to rebuild and decode them."""
     plan = synthetic.plan
@@ -287,16 +228,19 @@ def save_synthetic(path: Path, synthetic: Any, extra: dict[str, torch.Tensor], m
             write_json(config, info)
 
 
-def save_checkpoint(run_dir: Path, iteration: int, synthetic: Any, optimizer: torch.optim.Optimizer,
+def save_checkpoint(run_dir: Path, iteration: int, synthetic: Any, optimizers: list[torch.optim.Optimizer],
                     extra: dict[str, torch.Tensor], info: dict[str, Any]) -> None:
-    """Atomically write parameters, optimiser state and progress to ``checkpoints/last.safetensors``."""
+    """Atomically write parameters, the state of every optimiser and progress to ``checkpoints/last.safetensors``."""
     tensors = {f"param.{k}": v for k, v in synthetic.named_parameters()}
     tensors.update({f"extra.{k}": v for k, v in extra.items()})
-    state = optimizer.state_dict()
-    for i, st in state["state"].items():
-        for key, value in st.items():
-            tensors[f"opt.{i}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
-    meta = {"format": CHECKPOINT_FORMAT, "iteration": iteration, "param_groups": state["param_groups"], **info}
+    groups = []
+    for j, optimizer in enumerate(optimizers):
+        state = optimizer.state_dict()
+        for i, st in state["state"].items():
+            for key, value in st.items():
+                tensors[f"opt.{j}.{i}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+        groups.append(state["param_groups"])
+    meta = {"format": CHECKPOINT_FORMAT, "iteration": iteration, "optimizers": groups, **info}
     write_safetensors(run_dir / CHECKPOINT_FILE, tensors, meta)
 
 
@@ -311,10 +255,13 @@ def load_checkpoint(run_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, A
     return tensors, meta
 
 
-def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    state: dict[int, dict[str, torch.Tensor]] = {}
+def restore_optimizers(optimizers: list[torch.optim.Optimizer], tensors: dict[str, torch.Tensor],
+                       meta: dict[str, Any]) -> None:
+    """Load the optimiser states :func:`save_checkpoint` wrote, in the same order."""
+    states: list[dict[int, dict[str, torch.Tensor]]] = [{} for _ in optimizers]
     for key, value in tensors.items():
         if key.startswith("opt."):
-            _, i, name = key.split(".", 2)
-            state.setdefault(int(i), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+            _, j, i, name = key.split(".", 3)
+            states[int(j)].setdefault(int(i), {})[name] = value
+    for optimizer, state, groups in zip(optimizers, states, meta["optimizers"], strict=True):
+        optimizer.load_state_dict({"state": state, "param_groups": groups})

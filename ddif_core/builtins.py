@@ -27,6 +27,14 @@ def register_parameterizations(register: Callable[[type], None]) -> None:
 
 
 @hookimpl
+def register_commands(cli: Any) -> None:
+    """``ddif experts``, the command of the trajectory-matching matcher."""
+    from ddif_core.matchers.tm_commands import experts_command
+
+    cli.add_command(experts_command)
+
+
+@hookimpl
 def register_networks(register: Callable[[Any], None]) -> None:
     from ddif_core.networks import ConvNetOptions, NetworkDef, build_convnet
 

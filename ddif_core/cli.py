@@ -153,27 +153,17 @@ def run_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: s
             preset: str | None, config_file: Path | None, sets: tuple[str, ...], loss: str | None,
             out: Path | None, seed: int | None, device: str | None, resume: bool, quiet: bool, as_json: bool) -> None:
     """Distil a dataset (warm-up + matching), evaluate fresh networks on it, save the artifact."""
-    from ddif_core import artifact
-    from ddif_core.config import RunConfig
-    from ddif_core.engine import run
+    from ddif_core.engine import resume_config, run
 
     flags = {
         "modality": modality, "dataset": dataset, "ipc": ipc, "param": param, "preset": preset, "loss": loss,
         "data_root": str(data_root) if data_root else None, "out": str(out) if out else None, "seed": seed,
         "device": device,
     }
-    if resume:
-        if out is None:
-            raise DdifError("--resume needs --out RUN_DIR, the run directory to continue")
-        if modality is None and config_file is None and not sets:
-            saved = artifact.read_json(artifact.require_run_dir(out) / artifact.CONFIG_FILE, "run config")
-            config = RunConfig.model_validate(saved["config"])
-            if device:
-                config = config.model_copy(update={"run": config.run.model_copy(update={"device": device})})
-        else:
-            config = _build_config(flags, config_file, sets)
-        # --out is the run dir: the path saved in its config.json (a moved copy, an edited file) is never used
-        config = config.model_copy(update={"run": config.run.model_copy(update={"out": str(out)})})
+    if resume and out is None:
+        raise DdifError("--resume needs --out RUN_DIR, the run directory to continue")
+    if resume and modality is None and config_file is None and not sets:
+        config = resume_config(out, device)
     else:
         config = _build_config(flags, config_file, sets)
     result = run(config, resume=resume, quiet=quiet)
@@ -189,38 +179,6 @@ def run_cmd(modality: str | None, dataset: str | None, ipc: int | None, param: s
             f"({m['runs']} x {m['net']}, {m['epochs']} epochs, final epoch)",
         ],
     )
-
-
-@cli.command("experts")
-@click.option("--modality", "-m", required=True, help="Modality, e.g. image.")
-@click.option("--dataset", "-d", help="Dataset of the modality.")
-@click.option("--num-experts", type=int, help="Trajectories to train (default: matcher.num_experts).")
-@click.option("--epochs", type=int, help="Epochs per trajectory (default: max_start_epoch + expert_epochs).")
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("runs/.cache"), show_default=True,
-              help="Cache folder (ddif run uses <parent of --out>/.cache).")
-@click.option("--data-root", type=click.Path(path_type=Path), help="Folder holding the dataset files.")
-@click.option("--seed", type=int, help="Seed of the experts (default 0; part of the cache key).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where to compute.")
-@click.option("--preset", help="Named preset of the modality.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file of settings.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting (repeatable).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def experts_cmd(modality: str, dataset: str | None, num_experts: int | None, epochs: int | None, out: Path,
-                data_root: Path | None, seed: int | None, device: str | None, preset: str | None,
-                config_file: Path | None, sets: tuple[str, ...], quiet: bool) -> None:
-    """Train expert trajectories for trajectory matching (cached; resumable; ddif run --loss tm reuses them)."""
-    from ddif_core.engine import make_experts
-
-    if num_experts is not None and num_experts < 1:
-        raise DdifError(f"--num-experts must be at least 1, got {num_experts}")
-    if epochs is not None and epochs < 1:
-        raise DdifError(f"--epochs must be at least 1, got {epochs}")
-    extra = (f"matcher.num_experts={num_experts}",) if num_experts else ()
-    flags = {"modality": modality, "dataset": dataset, "loss": "tm", "preset": preset, "seed": seed,
-             "device": device, "data_root": str(data_root) if data_root else None}
-    config = _build_config(flags, config_file, (*sets, *extra))
-    files = make_experts(config, out, epochs, quiet)
-    click.echo(f"{len(files)} expert trajectories in {files[0].parent if files else out}")
 
 
 @cli.command("eval")

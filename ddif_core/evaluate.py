@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 
 from ddif_core.config import EvalSection
 from ddif_core.data import Dataset
 from ddif_core.modality import Modality
+from ddif_core.training import SGDSchedule, tensor_fetch, train_sgd
 
 
 @dataclass
@@ -49,6 +49,15 @@ class EvalResult:
         return d
 
 
+def eval_schedule(opts: EvalSection) -> SGDSchedule:
+    """The evaluation protocol as an :class:`~ddif_core.training.SGDSchedule`."""
+    return SGDSchedule(
+        epochs=opts.epochs, lr=opts.lr, batch_size=opts.batch_size, momentum=opts.momentum,
+        weight_decay=opts.weight_decay, augment=opts.augment, micro_batch=opts.micro_batch,
+        milestones=tuple(opts.milestone_epochs()), gamma=opts.lr_gamma,
+    )
+
+
 def train_network(
     net: torch.nn.Module,
     x: torch.Tensor,
@@ -58,31 +67,8 @@ def train_network(
     generator: torch.Generator,
     on_epoch: Callable[[int], None] | None = None,
 ) -> torch.nn.Module:
-    """Train ``net`` on x (N, m, ...) / y (N,) in place with the evaluation protocol.
-
-    Each batch is split into micro-batches whose gradients are summed, which equals one step on the
-    whole batch (the networks use per-sample normalisation) but stays cache-sized on a CPU.
-    """
-    net.train()
-    opt = torch.optim.SGD(net.parameters(), lr=opts.lr, momentum=opts.momentum, weight_decay=opts.weight_decay)
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=opts.milestone_epochs(), gamma=opts.lr_gamma)
-    n = x.shape[0]
-    for epoch in range(opts.epochs):
-        perm = torch.randperm(n, generator=generator).to(x.device)
-        for start in range(0, n, opts.batch_size):
-            idx = perm[start : start + opts.batch_size]
-            xb, yb = x[idx], y[idx]
-            if opts.augment:
-                xb = modality.augment(xb, modality.sample_augmentation(xb.shape[0], generator))
-            opt.zero_grad(set_to_none=True)
-            for xc, yc in zip(xb.split(opts.micro_batch), yb.split(opts.micro_batch)):
-                loss = F.cross_entropy(net(xc), yc, reduction="sum") / xb.shape[0]
-                loss.backward()
-            opt.step()
-        sched.step()
-        if on_epoch is not None:
-            on_epoch(epoch)
-    return net
+    """Train ``net`` on x (N, m, ...) / y (N,) in place with the evaluation protocol (the shared SGD loop)."""
+    return train_sgd(net, tensor_fetch(x, y), x.shape[0], eval_schedule(opts), modality, generator, on_epoch)
 
 
 @torch.no_grad()

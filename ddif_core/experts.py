@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from ddif_core import artifact
 from ddif_core.data import ClassBank
 from ddif_core.modality import Modality
+from ddif_core.training import Fetch, SGDSchedule, train_sgd
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ def train_experts(
     folder = Path(cache_dir) / "experts" / spec.key()
     files = [folder / f"expert_{i}.safetensors" for i in range(num_experts)]
     n = len(real)
+    schedule = SGDSchedule(epochs=spec.epochs, lr=spec.lr, batch_size=spec.batch_size, augment=spec.augment)
     total = num_experts * spec.epochs
     for i, path in enumerate(files):
         if path.exists() and _epochs_in(path) >= spec.epochs:
@@ -80,26 +81,25 @@ def train_experts(
             continue
         torch.manual_seed(spec.seed * 1000 + i)
         net = build_network().to(device)
-        gen = torch.Generator().manual_seed(spec.seed * 1000 + i)
-        opt = torch.optim.SGD(net.parameters(), lr=spec.lr)
         snapshots = [flat_params(net).cpu()]
-        for epoch in range(spec.epochs):
-            net.train()
-            perm = torch.randperm(n, generator=gen)
-            for start in range(0, n, spec.batch_size):
-                idx = perm[start : start + spec.batch_size]
-                xb, yb = real.get(idx).to(device), real.y[idx].to(device)
-                if spec.augment:
-                    xb = modality.augment(xb, modality.sample_augmentation(xb.shape[0], gen))
-                opt.zero_grad(set_to_none=True)
-                F.cross_entropy(net(xb), yb).backward()
-                opt.step()
+
+        def on_epoch(epoch: int, i: int = i, net: torch.nn.Module = net, snapshots: list = snapshots) -> None:
             snapshots.append(flat_params(net).cpu())
             if progress:
                 progress(i * spec.epochs + epoch + 1, total)
+
+        gen = torch.Generator().manual_seed(spec.seed * 1000 + i)
+        train_sgd(net, real_fetch(real, device), n, schedule, modality, gen, on_epoch)
         meta = {"format": "ddif-expert/1", "spec": asdict(spec), "index": i}
         artifact.write_safetensors(path, {"trajectory": torch.stack(snapshots)}, meta)
     return files
+
+
+def real_fetch(real: ClassBank, device: torch.device) -> Fetch:
+    """A :data:`~ddif_core.training.Fetch` of real training instances onto ``device``."""
+    def fetch(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return real.get(idx).to(device), real.y[idx].to(device)
+    return fetch
 
 
 def _epochs_in(path: Path) -> int:

@@ -1,9 +1,14 @@
-"""The contract of a distillation loss ("matcher") and the context the engine hands it.
+"""The contract of a distillation loss ("matcher") and the typed context the engine hands it.
 
-The engine owns the outer loop (Adam on the stored parameters, checkpoints, NaN checks); a matcher
-owns everything inside one iteration (DM embeds, DC trains a network, TM unrolls a student) and
-returns a scalar loss whose graph reaches the stored parameters. The engine never branches on the
-matcher's name.
+The engine owns the outer loop (the optimisers of the stored parameters and of the matcher's
+learnable extras, checkpoints, NaN checks); a matcher owns everything inside one iteration (DM
+embeds, DC trains a network, TM unrolls a student) and returns a scalar loss whose graph reaches
+the stored parameters. The engine never branches on the matcher's name and never looks for
+optional methods: everything it calls is declared here.
+
+Order of calls in a run: ``check_resources`` (before the warm-up) -> ``prepare`` -> (on
+``--resume``: ``load_state_dict``) -> ``step`` per iteration, with ``state_dict`` at every
+checkpoint -> ``eval_defaults`` and ``artifact_tensors`` at the end.
 """
 
 from __future__ import annotations
@@ -14,20 +19,26 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
-from pydantic import BaseModel
+from pydantic import Field
 
-from ddif_core.config import NoOptions
+from ddif_core.config import StrictModel
 from ddif_core.data import ClassBank
 from ddif_core.modality import Modality
 from ddif_core.parameterization import Parameterization
 
 
+class MatcherOptions(StrictModel):
+    """Base of every matcher's options; subclasses add their own fields."""
+
+    net: str | None = Field(None, description="Network the matcher uses (default: the modality's).")
+
+
 @dataclass
-class DistillContext:
-    """Everything a matcher may use.
+class MatcherContext:
+    """Everything a matcher may use, resolved once by the engine (no settings dictionary).
 
     :param modality: the modality instance (augmentation, shapes).
     :param real: the real training set grouped by class.
@@ -36,9 +47,12 @@ class DistillContext:
         modality's default network.
     :param device: where tensors live.
     :param seed: the run's seed.
+    :param ipc: the storage budget in instances per class.
+    :param sample_shape: (m, N_1, ..., N_n) of one instance.
+    :param num_classes: number of classes.
     :param cache_dir: a folder for reusable artefacts (expert trajectories), shared across runs.
-    :param settings: the resolved run configuration as a dict (read-only).
     :param console: the engine's console (``log`` and ``bar``); None logs to stderr without bars.
+    :param net_options: the run's ``[net]`` section, as given (part of cache keys such as TM's experts).
     """
 
     modality: Modality
@@ -46,13 +60,12 @@ class DistillContext:
     build_network: Callable[..., torch.nn.Module]
     device: torch.device
     seed: int
+    ipc: int
+    sample_shape: tuple[int, ...]
+    num_classes: int
     cache_dir: Path
-    settings: dict[str, Any] = field(default_factory=dict)
     console: Any = None
-
-    @property
-    def num_classes(self) -> int:
-        return self.real.num_classes
+    net_options: dict[str, Any] = field(default_factory=dict)
 
     def log(self, message: str) -> None:
         """A line for the user (stderr)."""
@@ -74,49 +87,72 @@ class DistillContext:
             yield progress
 
 
+@dataclass
+class ParamGroup:
+    """Learnable tensors of a matcher with their own optimiser (e.g. TM's step size).
+
+    The engine steps them together with the stored parameters, checkpoints their optimiser state,
+    and after each step clamps them to ``[clamp_min, clamp_max]`` where given.
+
+    :param params: name -> leaf tensor with ``requires_grad``; the names are the keys under which
+        they are checkpointed and stored in the artifact.
+    """
+
+    params: dict[str, torch.nn.Parameter]
+    lr: float
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    momentum: float = 0.0
+    clamp_min: float | None = None
+    clamp_max: float | None = None
+
+
 class Matcher(ABC):
     """Base class of distillation losses; register subclasses with ``register_matchers``."""
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
-    Options: ClassVar[type[BaseModel]] = NoOptions
+    Options: ClassVar[type[MatcherOptions]] = MatcherOptions
 
-    def __init__(self, options: BaseModel | None = None) -> None:
+    def __init__(self, options: MatcherOptions | None = None) -> None:
         self.options = options if options is not None else self.Options()
 
-    def check_resources(self, ctx: DistillContext, synthetic: Parameterization) -> int:
+    def check_resources(self, ctx: MatcherContext, synthetic: Parameterization) -> int:
         """Called before the warm-up: estimate the memory an iteration needs (bytes, 0 when not
         estimated) and raise :class:`ddif_core.errors.ConfigError` if the run cannot fit."""
         return 0
 
-    def prepare(self, ctx: DistillContext) -> None:
+    def prepare(self, ctx: MatcherContext) -> None:
         """Called once before the first iteration (TM builds or loads expert trajectories here)."""
 
     @abstractmethod
-    def step(self, ctx: DistillContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
+    def step(self, ctx: MatcherContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
         """One outer iteration's loss (a 0-dim tensor differentiable w.r.t. ``synthetic``'s parameters).
 
         :param generator: the iteration's random source (the engine seeds it from the run seed and
             the iteration number, so a resumed run draws the same batches).
         """
 
-    def state(self) -> dict[str, torch.Tensor]:
-        """Extra learnable tensors to checkpoint and store in the artifact (e.g. TM's step size)."""
-        return {}
+    def param_groups(self) -> list[ParamGroup]:
+        """Learnable extras, each group with its own optimiser settings (default: none)."""
+        return []
 
-    def state_lr(self, name: str) -> float | None:
-        """Adam learning rate of the :meth:`state` tensor ``name`` (None: the stored parameters' lr)."""
-        return None
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Every tensor needed to continue exactly after ``--resume``: the learnable extras and what
+        the matcher carries from one iteration to the next (e.g. DC's network and loop counter)."""
+        return {name: p.detach() for group in self.param_groups() for name, p in group.params.items()}
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`state_dict` returned (called after :meth:`prepare`)."""
+        with torch.no_grad():
+            for group in self.param_groups():
+                for name, p in group.params.items():
+                    p.copy_(tensors[name])
+
+    def artifact_tensors(self) -> dict[str, torch.Tensor]:
+        """Tensors stored with the synthetic set (default: the learnable extras, e.g. ``syn_lr``)."""
+        return {name: p.detach() for group in self.param_groups() for name, p in group.params.items()}
 
     def eval_defaults(self) -> dict[str, float]:
         """Evaluation settings the distillation learned (TM: its step size as ``lr``); they apply
-        unless the user set the same ``eval`` key, and are stored with the synthetic set."""
+        unless the user set the same ``eval`` key, and are saved resolved with the run."""
         return {}
-
-    def checkpoint_state(self) -> dict[str, torch.Tensor]:
-        """Internal tensors carried from one iteration to the next (e.g. DC's network), checkpointed so
-        that ``--resume`` continues exactly; restored with :meth:`restore_state`."""
-        return {}
-
-    def restore_state(self, ctx: DistillContext, tensors: dict[str, torch.Tensor]) -> None:
-        """Restore what :meth:`checkpoint_state` returned (called after :meth:`prepare`)."""

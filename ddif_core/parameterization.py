@@ -54,14 +54,24 @@ class Plan:
         )
 
 
+class ParamOptions(StrictModel):
+    """Base of every parameterization's options: what the engine reads from any of them."""
+
+    lr: float | None = Field(None, gt=0, description="Learning rate of the stored parameters (default distill.lr).")
+
+
 class Parameterization(torch.nn.Module, ABC):
-    """Base class; register subclasses with ``register_parameterizations``."""
+    """Base class; register subclasses with ``register_parameterizations``.
+
+    The engine constructs it as ``cls(options, plan, sample_shape, num_classes, generator=g)``.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
-    Options: ClassVar[type[BaseModel]]
+    Options: ClassVar[type[ParamOptions]] = ParamOptions
 
-    def __init__(self, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int) -> None:
+    def __init__(self, options: ParamOptions, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.options = options
         self.plan = plan
@@ -136,7 +146,7 @@ class Parameterization(torch.nn.Module, ABC):
         return obj
 
 
-class DDiFOptions(StrictModel):
+class DDiFOptions(ParamOptions):
     layers: int | None = Field(None, ge=1, description="Sine layers L (default: the paper's Table 8, else a planner).")
     width: int | None = Field(None, ge=1, description="Units d of every sine layer (default as for layers).")
     w0: float | None = Field(
@@ -150,7 +160,6 @@ class DDiFOptions(StrictModel):
     )
     warmup_steps: int = Field(5000, ge=0, description="Adam steps fitting each field to a real instance (Eq. 2).")
     warmup_lr: float = Field(5e-4, gt=0, description="Learning rate of the warm-up.")
-    lr: float | None = Field(None, gt=0, description="Adam learning rate of the field parameters (default distill.lr).")
 
 
 class DDiFParameterization(Parameterization):
@@ -162,7 +171,7 @@ class DDiFParameterization(Parameterization):
 
     def __init__(self, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
                  generator: torch.Generator | None = None) -> None:
-        super().__init__(options, plan, sample_shape, num_classes)
+        super().__init__(options, plan, sample_shape, num_classes, generator)
         o: DDiFOptions = options  # type: ignore[assignment]
         self.bank = FieldBank(
             self.num_items,
@@ -225,8 +234,7 @@ class DDiFParameterization(Parameterization):
         return out.reshape(out.shape[0], *shape)
 
 
-class VanillaOptions(StrictModel):
-    lr: float | None = Field(None, gt=0, description="Adam learning rate of the stored values (default distill.lr).")
+class VanillaOptions(ParamOptions):
     upsample: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear", "area"] | None = Field(
         None, description="Resampling when decoding at another resolution (default: the modality's choice)."
     )
@@ -241,7 +249,7 @@ class VanillaParameterization(Parameterization):
 
     def __init__(self, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
                  generator: torch.Generator | None = None) -> None:
-        super().__init__(options, plan, sample_shape, num_classes)
+        super().__init__(options, plan, sample_shape, num_classes, generator)
         self.values = torch.nn.Parameter(torch.randn(self.num_items, *self.sample_shape, generator=generator))
 
     @classmethod

@@ -8,25 +8,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-
-from ddif_core import artifact, limits
 from pydantic import ValidationError
 
+from ddif_core import artifact, limits
 from ddif_core.config import RunConfig, describe_validation_error, parse_set
-from ddif_core.engine import (
-    Console,
-    evaluate_synthetic,
-    load_split,
-    prepare_process,
-    resolve_device,
-    resolve_parts,
-    with_eval_defaults,
-)
 from ddif_core.errors import ConfigError, DataError, os_reason
+from ddif_core.outputs import evaluate_synthetic, resolve_eval
 from ddif_core.plugins import Registry
+from ddif_core.session import Console, load_split, prepare_process, resolve_device, resolve_parts
+from ddif_core.synthetic import SyntheticSet
 
 
-def load_run(run_dir: Path, registry: Registry | None = None) -> tuple[RunConfig, artifact.SyntheticSet]:
+def load_run(run_dir: Path, registry: Registry | None = None) -> tuple[RunConfig, SyntheticSet]:
     """The saved config and synthetic set of a finished run."""
     run_dir = artifact.require_run_dir(run_dir)
     info = artifact.read_json(run_dir / artifact.CONFIG_FILE, "run config")
@@ -39,7 +32,7 @@ def load_run(run_dir: Path, registry: Registry | None = None) -> tuple[RunConfig
             f"{run_dir} has no {artifact.SYNTHETIC_FILE} yet (the run did not finish); continue it with "
             f"ddif run --resume --out {run_dir}"
         )
-    return config, artifact.SyntheticSet.load(run_dir, registry)
+    return config, SyntheticSet.load(run_dir, registry)
 
 
 def evaluate_run(
@@ -66,28 +59,10 @@ def evaluate_run(
     :param sets: ``eval.key=value`` overrides (``ddif eval --set``).
     """
     config, synthetic = load_run(Path(run_dir), registry)
-    saved = artifact.read_json(Path(run_dir) / artifact.CONFIG_FILE, "run config")
     saved_metrics = _read_metrics(Path(run_dir))  # a damaged file is reported now, not after the training
-    updates: dict[str, Any] = {}
-    for item in sets:
-        parts_, value = parse_set(item)
-        if parts_[0] != "eval" or len(parts_) != 2:
-            raise ConfigError(
-                f"ddif eval --set takes eval.KEY=VALUE settings (e.g. eval.upsample=bicubic), got {item!r}; the "
-                f"other settings of a saved run cannot change"
-            )
-        updates[parts_[1]] = value
-    for key, value in {"net": net, "runs": runs, "epochs": epochs}.items():
-        if value is not None:
-            updates[key] = value
-    run_updates = {k: v for k, v in {"device": device, "data_root": data_root}.items() if v is not None}
-    try:
-        config = RunConfig.model_validate(
-            {**config.to_dict(), "eval": {**config.eval.model_dump(), **updates},
-             "run": {**config.run.model_dump(), **run_updates}}
-        )
-    except ValidationError as err:
-        raise ConfigError(describe_validation_error(err)) from None
+    updates = _eval_updates(sets, net=net, runs=runs, epochs=epochs)
+    config = _eval_config(config, _resolved_eval(Path(run_dir), config, synthetic), updates,
+                          {"device": device, "data_root": data_root})
     parts = resolve_parts(config, registry)
     dev = resolve_device(config.run.device)
     prepare_process(dev)
@@ -104,8 +79,6 @@ def evaluate_run(
         _check_decode_memory(synthetic, shape, f"--resolution {resolution}", dev)
     synthetic.parameterization.to(dev)
     console = Console(quiet)
-    explicit = set(saved.get("eval_set", [])) | set(updates)
-    config = with_eval_defaults(config, synthetic.meta.get("eval_defaults", {}), explicit)
 
     def score(at: tuple[int, ...]) -> Any:
         test = load_split(modality, "test", dev) if at == native else modality.load_at("test", at)
@@ -135,7 +108,40 @@ def evaluate_run(
     return out
 
 
-def _check_classes(modality: Any, synthetic: artifact.SyntheticSet, run_dir: Path) -> None:
+def _eval_updates(sets: tuple[str, ...] | list[str], **flags: Any) -> dict[str, Any]:
+    """The ``eval`` keys ``ddif eval`` changes: ``--set eval.KEY=VALUE`` items and the given flags."""
+    updates: dict[str, Any] = {}
+    for item in sets:
+        parts_, value = parse_set(item)
+        if parts_[0] != "eval" or len(parts_) != 2:
+            raise ConfigError(
+                f"ddif eval --set takes eval.KEY=VALUE settings (e.g. eval.upsample=bicubic), got {item!r}; the "
+                f"other settings of a saved run cannot change"
+            )
+        updates[parts_[1]] = value
+    updates.update({k: v for k, v in flags.items() if v is not None})
+    return updates
+
+
+def _eval_config(config: RunConfig, saved_eval: dict[str, Any], updates: dict[str, Any],
+                 run_updates: dict[str, Any]) -> RunConfig:
+    """The saved config with its resolved evaluation settings, ``updates`` on top."""
+    run = {**config.run.model_dump(), **{k: v for k, v in run_updates.items() if v is not None}}
+    try:
+        return RunConfig.model_validate({**config.to_dict(), "eval": {**saved_eval, **updates}, "run": run})
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(err)) from None
+
+
+def _resolved_eval(run_dir: Path, config: RunConfig, synthetic: SyntheticSet) -> dict[str, Any]:
+    """The run's evaluation settings as resolved when it finished (user-set + learned)."""
+    if "eval" in synthetic.meta:
+        return dict(synthetic.meta["eval"])
+    saved = artifact.read_json(run_dir / artifact.CONFIG_FILE, "run config")  # artifacts of older versions
+    return resolve_eval(config.eval, saved.get("eval_set", []), synthetic.meta.get("eval_defaults", {})).model_dump()
+
+
+def _check_classes(modality: Any, synthetic: SyntheticSet, run_dir: Path) -> None:
     """The dataset read now must have the classes the run was distilled on (a user's folder may change)."""
     saved = synthetic.meta.get("class_names")
     if saved is not None and list(saved) != list(modality.class_names):

@@ -190,7 +190,8 @@ def check_modality(modality_cls: type[Modality], options: BaseModel | None = Non
 def check_matcher(matcher_cls: type, options: BaseModel | None = None, steps: int = 2) -> list[float]:
     """Run ``steps`` iterations of a matcher on the toy modality; the loss must be finite and its
     gradients must reach the field parameters. Returns the losses."""
-    from ddif_core.matcher import DistillContext
+    from ddif_core.distill import Optimizers
+    from ddif_core.matcher import MatcherContext
     from ddif_core.mlp import MLP
     from ddif_core.parameterization import DDiFOptions, DDiFParameterization
 
@@ -203,21 +204,22 @@ def check_matcher(matcher_cls: type, options: BaseModel | None = None, steps: in
     syn.initialize(real, torch.Generator().manual_seed(1))
     import tempfile
 
-    ctx = DistillContext(mod, real, lambda name=None: MLP(mod.sample_shape, 3, width=16), torch.device("cpu"), 0,
-                         Path(tempfile.mkdtemp(prefix="ddif-check-")))
+    ctx = MatcherContext(mod, real, lambda name=None: MLP(mod.sample_shape, 3, width=16), torch.device("cpu"),
+                         seed=0, ipc=1, sample_shape=tuple(mod.sample_shape), num_classes=3,
+                         cache_dir=Path(tempfile.mkdtemp(prefix="ddif-check-")))
     matcher = matcher_cls(options)
     matcher.prepare(ctx)
-    opt = torch.optim.Adam([*syn.parameters(), *[p for p in matcher.state().values() if p.requires_grad]], lr=1e-4)
+    opt = Optimizers.build(syn, matcher, lr=1e-4)
     losses = []
     for it in range(steps):
         loss = matcher.step(ctx, syn, torch.Generator().manual_seed(it))
         assert loss.dim() == 0, f"{matcher_cls.__name__}.step must return a scalar, got shape {tuple(loss.shape)}"
         assert torch.isfinite(loss), f"{matcher_cls.__name__}: loss is {float(loss.detach())} at step {it}"
-        opt.zero_grad()
-        loss.backward()
+        opt.step(loss)
         grads = [p.grad for p in syn.parameters()]
         assert all(g is not None for g in grads), f"{matcher_cls.__name__}: no gradient reached the fields"
         assert any(float(g.abs().sum()) > 0 for g in grads), f"{matcher_cls.__name__}: zero gradient on the fields"
-        opt.step()
+        state = matcher.state_dict()
+        assert all(torch.is_tensor(v) for v in state.values()), f"{matcher_cls.__name__}: state_dict holds non-tensors"
         losses.append(float(loss.detach()))
     return losses

@@ -80,6 +80,6 @@ def test_toml_errors(tmp_path: Path):
 def test_plugin_options_name_their_section():
     from ddif_core.matchers.dm import DMOptions
 
-    with pytest.raises(ConfigError, match=r"unknown setting 'matcher.batch'; valid settings in \[matcher\] are: batch_real"):
+    with pytest.raises(ConfigError, match=r"unknown setting 'matcher.batch'; valid settings in \[matcher\] are: net, batch_real"):
         validate_options(DMOptions, {"batch": 3}, "matcher")
     assert validate_options(DMOptions, {"batch_real": 3}, "matcher").batch_real == 3

@@ -52,3 +52,40 @@ def test_dc_resume_is_identical(tmp_path, registry, monkeypatch):
     for k in ta:
         assert torch.equal(ta[k], tb[k]), k
     assert a.metrics["final_loss"] == b.metrics["final_loss"]
+
+
+def test_inner_loop_trains_epochs_over_the_whole_synthetic_set(tmp_path, monkeypatch):
+    from ddif_core.data import ClassBank
+    from ddif_core.matcher import MatcherContext
+    from ddif_core.matchers import dc
+    from ddif_core.mlp import MLP
+    from ddif_core.parameterization import Plan, VanillaOptions, VanillaParameterization
+
+    batches: list[list[int]] = []
+    shared = dc.train_sgd
+
+    def spy(net, fetch, n, schedule, modality, generator, on_epoch=None):
+        assert schedule.lr == 0.05 and schedule.momentum == 0.0 and schedule.epochs == 2
+        def recording(idx):
+            batches.append(sorted(idx.tolist()))
+            return fetch(idx)
+        return shared(net, recording, n, schedule, modality, generator, on_epoch)
+
+    monkeypatch.setattr(dc, "train_sgd", spy)
+    mod = testing.ToyModality()
+    real = ClassBank(mod.load("train"))
+    ctx = MatcherContext(mod, real, lambda name=None: MLP(mod.sample_shape, 3), torch.device("cpu"),
+                         seed=0, ipc=3, sample_shape=mod.sample_shape, num_classes=3, cache_dir=tmp_path)
+    syn = VanillaParameterization(VanillaOptions(), Plan(3, 64, {}), mod.sample_shape, 3)  # 9 instances
+    syn.initialize(real, torch.Generator().manual_seed(0))
+    m = GradientMatching(GradientMatching.Options(outer_loop=2, inner_loop=2, batch_train=4, batch_real=4, lr_net=0.05))
+    m.prepare(ctx)
+    m.step(ctx, syn, torch.Generator().manual_seed(0))  # a fresh network: no training before it
+    assert batches == []
+    m.step(ctx, syn, torch.Generator().manual_seed(1))  # 2 epochs over all 9 instances in batches of 4
+    assert [len(b) for b in batches] == [4, 4, 1, 4, 4, 1]
+    assert sorted(sum(batches[:3], [])) == sorted(sum(batches[3:], [])) == list(range(9))
+    batches.clear()
+    m.step(ctx, syn, torch.Generator().manual_seed(2))  # outer_loop reached: a new network, no training
+    assert batches == []
+    assert m.loops(1) == (2, 2) and GradientMatching().loops(10) == (10, 50) and GradientMatching().loops(12) == (10, 50)

@@ -14,6 +14,7 @@ from ddif_core.matcher import Matcher
 from ddif_core.matchers.dm import DistributionMatching
 from ddif_core.plugins import Registry, load_plugins
 from ddif_core.runs import decode_run, evaluate_run
+from ddif_core.synthetic import SyntheticSet
 
 TINY = ["param.warmup_steps=30", "distill.iterations=4", "distill.checkpoint_every=2", "distill.lr=1e-3",
         "matcher.batch_real=8", "eval.runs=2", "eval.epochs=3", "eval.net=mlp", "modality.per_class=12"]
@@ -38,7 +39,7 @@ def test_run_writes_a_complete_run_dir(tmp_path, registry):
     assert m["runs"] == 2 and len(m["accuracies"]) == 2 and 0 <= m["accuracy_mean"] <= 100
     saved = json.loads((d / "config.json").read_text())
     assert saved["config"]["run"]["out"] == str(d) and saved["versions"]["ddif-core"]
-    syn = artifact.SyntheticSet.load(d, registry)
+    syn = SyntheticSet.load(d, registry)
     x, y = syn.decode()
     assert x.shape == (3, 1, 8, 8) and y.tolist() == [0, 1, 2]
     x16, _ = syn.decode((1, 16, 16))
@@ -150,7 +151,7 @@ def test_check_matcher_and_check_modality_pass_for_builtins():
 
 def test_vanilla_cross_resolution_uses_interpolation(tmp_path, registry):
     r = run(config(tmp_path, "param.upsample=nearest", param="vanilla"), quiet=True, registry=registry)
-    syn = artifact.SyntheticSet.load(r.run_dir, registry)
+    syn = SyntheticSet.load(r.run_dir, registry)
     x, _ = syn.decode()
     x16, _ = syn.decode((1, 16, 16))
     assert torch.equal(x16[:, :, ::2, ::2], x)  # nearest x2 repeats every value

@@ -7,37 +7,40 @@ distance sums ``1 - cos`` over output units (1-D tensors such as biases and norm
 out, as in DC). Per-class gradients are computed for all classes at once with
 ``torch.func.vmap(grad(...))`` (``randomness="different"``: each class draws its own dropout masks).
 
-Outer/inner loops as in DC: a network is freshly initialised every ``outer_loop`` iterations; after
-each iteration it is trained for ``inner_loop`` SGD steps on the (detached) synthetic set, so the
-next iteration matches gradients at a later point of training. The network and the loop counter are
-checkpointed, so ``--resume`` continues exactly.
+Outer/inner loops as in DC's Algorithm 1 and its code: a network is freshly initialised every
+``outer_loop`` iterations; between two iterations on the same network it is trained for
+``inner_loop`` epochs over the whole decoded synthetic set (detached; SGD at ``lr_net``, batches of
+``batch_train``, the modality's augmentation) through the shared SGD loop, so the next iteration
+matches gradients at a later point of training. No training follows the last iteration of a network.
+The network and the loop counter are checkpointed, so ``--resume`` continues exactly.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch.func import functional_call, grad, vmap
 
-from ddif_core.config import StrictModel
-from ddif_core.matcher import DistillContext, Matcher
+from ddif_core.matcher import Matcher, MatcherContext, MatcherOptions
 from ddif_core.parameterization import Parameterization
+from ddif_core.training import SGDSchedule, tensor_fetch, train_sgd
 
 #: DC's (outer_loop, inner_loop) by images per class.
 DC_LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
 
 
-class DCOptions(StrictModel):
+class DCOptions(MatcherOptions):
     batch_real: int = Field(256, ge=1, description="Real instances per class per iteration.")
     batch_syn: int | None = Field(None, ge=1, description="Synthetic items per class per iteration (default all).")
     outer_loop: int | None = Field(None, ge=1, description="Iterations per network (default DC's table by IPC).")
-    inner_loop: int | None = Field(None, ge=0, description="Network SGD steps on the synthetic set between iterations.")
-    lr_net: float = Field(0.01, gt=0, description="SGD learning rate of the inner network training.")
-    batch_train: int = Field(256, ge=1, description="Batch size of the inner network training.")
-    net: str | None = Field(None, description="Network whose gradients are matched (default: the modality's).")
+    inner_loop: int | None = Field(
+        None, ge=0, description="Epochs of network training on the synthetic set between iterations (default DC's table)."
+    )
+    lr_net: float = Field(0.01, gt=0, description="SGD learning rate of the inner network training (DC: 0.01).")
+    batch_train: int = Field(256, ge=1, description="Batch size of the inner network training (DC: 256).")
     augment: bool = Field(True, description="Siamese augmentation of the modality (DSA for images).")
     class_chunk: int | None = Field(
         None, ge=1, description="Classes per vmapped gradient pass (memory bound; default 2 on CPU, all on GPU)."
@@ -73,21 +76,24 @@ class GradientMatching(Matcher):
     description = "Gradient matching: per-class network gradients, real vs synthetic (Zhao et al. 2021)."
     Options = DCOptions
 
-    def __init__(self, options: Any = None) -> None:
+    def __init__(self, options: DCOptions | None = None) -> None:
         super().__init__(options)
         self._net: torch.nn.Module | None = None
         self._step_in_loop = 0
+        self._build_network: Callable[..., torch.nn.Module] | None = None
 
-    def _loops(self, ctx: DistillContext) -> tuple[int, int]:
+    def loops(self, ipc: int) -> tuple[int, int]:
+        """(outer_loop, inner_loop): the options, else DC's table at the nearest images-per-class."""
         o: DCOptions = self.options  # type: ignore[assignment]
-        ipc = int(ctx.settings.get("run", {}).get("ipc", 1))
-        nearest = min(DC_LOOPS, key=lambda k: abs(k - ipc))
-        outer, inner = DC_LOOPS[nearest]
+        outer, inner = DC_LOOPS[min(DC_LOOPS, key=lambda k: abs(k - ipc))]
         return (o.outer_loop or outer), (inner if o.inner_loop is None else o.inner_loop)
 
-    def step(self, ctx: DistillContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
+    def prepare(self, ctx: MatcherContext) -> None:
+        self._build_network = ctx.build_network
+
+    def step(self, ctx: MatcherContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
         o: DCOptions = self.options  # type: ignore[assignment]
-        outer, inner = self._loops(ctx)
+        outer, inner = self.loops(ctx.ipc)
         if self._net is None or self._step_in_loop >= outer:
             self._net, self._step_in_loop = ctx.build_network(o.net), 0
         elif inner > 0:
@@ -119,37 +125,29 @@ class GradientMatching(Matcher):
         g_syn = per_class(params, x_syn.reshape(c, bs, *x_syn.shape[1:]), labels)
         return gradient_distance(g_syn, g_real)
 
-    def _train_inner(self, ctx: DistillContext, synthetic: Parameterization, generator: torch.Generator,
-                     steps: int) -> None:
-        """Train the current network on the detached synthetic set (DC's inner loop)."""
+    def _train_inner(self, ctx: MatcherContext, synthetic: Parameterization, generator: torch.Generator,
+                     epochs: int) -> None:
+        """DC's inner loop: ``epochs`` epochs of SGD on the whole detached synthetic set."""
         o: DCOptions = self.options  # type: ignore[assignment]
-        net = self._net
-        assert net is not None
+        assert self._net is not None
         with torch.no_grad():
-            x_all = synthetic.decode()
+            x_all = synthetic.decode()  # (K, m, N...)
         y_all = synthetic.labels.to(x_all.device)
-        opt = torch.optim.SGD(net.parameters(), lr=o.lr_net)
-        n = x_all.shape[0]
-        for _ in range(steps):
-            idx = torch.randperm(n, generator=generator)[: o.batch_train].to(x_all.device)
-            xb = x_all[idx]
-            if o.augment:
-                xb = ctx.modality.augment(xb, ctx.modality.sample_augmentation(xb.shape[0], generator))
-            opt.zero_grad(set_to_none=True)
-            F.cross_entropy(net(xb), y_all[idx]).backward()
-            opt.step()
+        schedule = SGDSchedule(epochs=epochs, lr=o.lr_net, batch_size=o.batch_train, augment=o.augment)
+        train_sgd(self._net, tensor_fetch(x_all, y_all), x_all.shape[0], schedule, ctx.modality, generator)
 
-    def checkpoint_state(self) -> dict[str, torch.Tensor]:
+    def state_dict(self) -> dict[str, torch.Tensor]:
         if self._net is None:
             return {}
         state = {f"net.{k}": v.detach() for k, v in self._net.state_dict().items()}
         state["step_in_loop"] = torch.tensor(self._step_in_loop)
         return state
 
-    def restore_state(self, ctx: DistillContext, tensors: dict[str, torch.Tensor]) -> None:
+    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
         if "step_in_loop" not in tensors:
             return
         o: DCOptions = self.options  # type: ignore[assignment]
-        self._net = ctx.build_network(o.net)
+        assert self._build_network is not None, "prepare() runs before load_state_dict()"
+        self._net = self._build_network(o.net)
         self._net.load_state_dict({k.removeprefix("net."): v for k, v in tensors.items() if k.startswith("net.")})
         self._step_in_loop = int(tensors["step_in_loop"])

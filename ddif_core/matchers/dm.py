@@ -11,15 +11,13 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from ddif_core.config import StrictModel
-from ddif_core.matcher import DistillContext, Matcher
+from ddif_core.matcher import Matcher, MatcherContext, MatcherOptions
 from ddif_core.parameterization import Parameterization
 
 
-class DMOptions(StrictModel):
+class DMOptions(MatcherOptions):
     batch_real: int = Field(256, ge=1, description="Real instances per class per iteration.")
     batch_syn: int | None = Field(None, ge=1, description="Synthetic items per class per iteration (default all).")
-    net: str | None = Field(None, description="Embedding network (default: the modality's).")
     augment: bool = Field(True, description="Siamese augmentation of the modality (DSA for images).")
     real_chunk: int | None = Field(
         None, ge=1, description="Embed the real batch in chunks of this size (default 32 on CPU, whole on GPU)."
@@ -33,7 +31,7 @@ class DistributionMatching(Matcher):
     description = "Distribution matching: per-class mean embeddings of random networks (Zhao & Bilen 2023)."
     Options = DMOptions
 
-    def step(self, ctx: DistillContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
+    def step(self, ctx: MatcherContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
         o: DMOptions = self.options  # type: ignore[assignment]
         c = ctx.num_classes
         net = ctx.build_network(o.net)

@@ -12,30 +12,34 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch.func import functional_call
 
-from ddif_core.config import StrictModel
 from ddif_core.errors import ConfigError
 from ddif_core.experts import ExpertSpec, load_trajectories, train_experts
-from ddif_core.matcher import DistillContext, Matcher
+from ddif_core.matcher import Matcher, MatcherContext, MatcherOptions, ParamGroup
 from ddif_core.parameterization import Parameterization
 
 
-class TMOptions(StrictModel):
+class TMOptions(MatcherOptions):
     syn_steps: int = Field(20, ge=0, description="Student SGD steps on synthetic batches per iteration.")
     expert_epochs: int = Field(2, ge=1, description="Expert epochs the student must cover (M).")
     max_start_epoch: int = Field(10, ge=1, description="Start epochs are drawn from [0, max_start_epoch).")
     batch_syn: int | None = Field(None, ge=1, description="Synthetic instances per student step (default all).")
     lr_teacher: float = Field(0.01, gt=0, description="Expert SGD learning rate, and the step size's initial value.")
-    lr_lr: float = Field(1e-5, gt=0, description="Adam learning rate of the learnable step size.")
+    lr_lr: float = Field(1e-5, gt=0, description="SGD learning rate (momentum 0.5) of the learnable step size.")
+    min_step_size: float = Field(
+        1e-3, ge=0, description="The step size is clamped to at least this after every update (the reference: 1e-3)."
+    )
     num_experts: int = Field(5, ge=1, description="Expert trajectories to train (cached) and sample from.")
+    recommended_experts: int = Field(
+        100, ge=1, description="Experts the reference trains (MTT: 100); fewer logs a warning."
+    )
     expert_batch: int = Field(256, ge=1, description="Batch size of expert training.")
-    net: str | None = Field(None, description="Network of experts and student (default: the modality's).")
     augment: bool = Field(True, description="The modality's augmentation in student steps and expert training.")
     expert_subset: int | None = Field(
         None, ge=1, description="Train experts on this many real instances per class (default all; for CPU runs)."
@@ -52,37 +56,40 @@ class TrajectoryMatching(Matcher):
     description = "Trajectory matching with expert trajectories and a learnable step size (Cazenavette et al. 2022)."
     Options = TMOptions
 
-    def __init__(self, options: Any = None) -> None:
+    def __init__(self, options: TMOptions | None = None) -> None:
         super().__init__(options)
         o: TMOptions = self.options  # type: ignore[assignment]
         self.syn_lr = torch.nn.Parameter(torch.tensor(float(o.lr_teacher)))
         self.trajectories: list[torch.Tensor] = []
         self._template: torch.nn.Module | None = None
 
-    def state(self) -> dict[str, torch.Tensor]:
-        return {"syn_lr": self.syn_lr}
-
-    def state_lr(self, name: str) -> float | None:
-        return self.options.lr_lr if name == "syn_lr" else None  # type: ignore[attr-defined]
+    def param_groups(self) -> list[ParamGroup]:
+        """The learnable step size: SGD with momentum 0.5 at ``lr_lr``, clamped from below after each
+        step, as the reference trajectory-matching code does."""
+        o: TMOptions = self.options  # type: ignore[assignment]
+        return [ParamGroup({"syn_lr": self.syn_lr}, lr=o.lr_lr, optimizer="sgd", momentum=0.5,
+                           clamp_min=o.min_step_size)]
 
     def eval_defaults(self) -> dict[str, float]:
         """The learned step size becomes the evaluation learning rate (as in the TM literature)."""
         return {"lr": float(self.syn_lr.detach().clamp_min(1e-8))}
 
-    def expert_spec(self, ctx: DistillContext) -> ExpertSpec:
+    def expert_spec(self, ctx: MatcherContext) -> ExpertSpec:
         o: TMOptions = self.options  # type: ignore[assignment]
-        run = ctx.settings.get("run", {})
         mod = ctx.modality
         return ExpertSpec(
             modality=mod.name, dataset=mod.dataset, modality_options=mod.options.model_dump(mode="json"),
-            net=o.net or mod.default_network, sample_shape=tuple(mod.sample_shape), num_train=len(ctx.real),
+            net=o.net or mod.default_network, sample_shape=tuple(ctx.sample_shape), num_train=len(ctx.real),
             epochs=o.max_start_epoch + o.expert_epochs, lr=o.lr_teacher, batch_size=o.expert_batch,
-            augment=o.augment, seed=int(run.get("seed", ctx.seed)), net_options=dict(ctx.settings.get("net", {})),
+            augment=o.augment, seed=ctx.seed, net_options=dict(ctx.net_options),
         )
 
-    def build_experts(self, ctx: DistillContext, epochs: int | None = None) -> list[Any]:
+    def build_experts(self, ctx: MatcherContext, epochs: int | None = None) -> list[Path]:
         """Train (or find in the cache) ``num_experts`` trajectories; returns their files."""
         o: TMOptions = self.options  # type: ignore[assignment]
+        if o.num_experts < o.recommended_experts:
+            ctx.log(f"warning: tm: {o.num_experts} expert trajectories, fewer than the {o.recommended_experts} "
+                    f"the reference trains (matcher.num_experts); expect lower accuracy than the paper's")
         spec = self.expert_spec(ctx)
         if epochs is not None:
             spec = dataclasses.replace(spec, epochs=epochs)
@@ -91,14 +98,14 @@ class TrajectoryMatching(Matcher):
             return train_experts(spec, o.num_experts, real, ctx.modality, lambda: ctx.build_network(o.net),
                                  ctx.cache_dir, ctx.device, progress=bar)
 
-    def prepare(self, ctx: DistillContext) -> None:
+    def prepare(self, ctx: MatcherContext) -> None:
         o: TMOptions = self.options  # type: ignore[assignment]
         spec = self.expert_spec(ctx)
         files = self.build_experts(ctx)
         self.trajectories = [t.to(ctx.device) for t in load_trajectories(files, spec.epochs)]
         self._template = ctx.build_network(o.net)
 
-    def check_resources(self, ctx: DistillContext, synthetic: Parameterization) -> int:
+    def check_resources(self, ctx: MatcherContext, synthetic: Parameterization) -> int:
         """Measure what one unrolled student step keeps for the backward pass and refuse to start when
         ``syn_steps`` of them would not fit; returns the estimate in bytes.
 
@@ -140,7 +147,7 @@ class TrajectoryMatching(Matcher):
             i += p.numel()
         return out
 
-    def step(self, ctx: DistillContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
+    def step(self, ctx: MatcherContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
         o: TMOptions = self.options  # type: ignore[assignment]
         traj = self.trajectories[int(torch.randint(len(self.trajectories), (1,), generator=generator))]
         start = int(torch.randint(o.max_start_epoch, (1,), generator=generator))

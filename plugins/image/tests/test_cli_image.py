@@ -111,7 +111,7 @@ def test_presets_listed(capsys):
 
 
 def test_zca_run_stores_the_whitening_and_decodes_unwhitened(capsys, idx_root, tmp_path):
-    from ddif_core.artifact import SyntheticSet
+    from ddif_core import SyntheticSet
 
     out_dir = tmp_path / "zca"
     rc, out, err = cli(capsys, "run", "--modality", "image", "--data-root", idx_root, "--out", out_dir,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from ddif_core import MatcherContext
 from ddif_core.data import ClassBank, LabelledData
-from ddif_core.matcher import DistillContext
 from ddif_core.matchers.dc import DCOptions, GradientMatching
 from ddif_core.matchers.dm import DistributionMatching, DMOptions
 from ddif_core.mlp import MLP
@@ -41,8 +41,9 @@ def _augmented_batches(matcher, monkeypatch) -> tuple[torch.Tensor, torch.Tensor
         return out
 
     monkeypatch.setattr(mod, "augment", recording)
-    ctx = DistillContext(mod, real, lambda name=None: MLP((1, 28, 28), CLASSES, width=8), torch.device("cpu"), 0,
-                         Path(tempfile.gettempdir()), settings={"run": {"ipc": IPC}})
+    ctx = MatcherContext(mod, real, lambda name=None: MLP((1, 28, 28), CLASSES, width=8), torch.device("cpu"),
+                         seed=0, ipc=IPC, sample_shape=(1, 28, 28), num_classes=CLASSES,
+                         cache_dir=Path(tempfile.gettempdir()))
     torch.manual_seed(0)
     matcher.step(ctx, syn, torch.Generator().manual_seed(5))
     out = torch.cat(seen)
