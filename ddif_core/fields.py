@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from ddif_core.budget import params_per_field
 from ddif_core.grid import grid_axes
@@ -37,6 +38,11 @@ DEFAULT_CHUNK_ELEMENTS = 1 << 19
 #: With gradients every activation is kept for the backward pass anyway, so chunks only bound the
 #: transient temporaries; fewer, larger chunks avoid per-chunk overhead and the final concatenation.
 GRAD_CHUNK_ELEMENTS = 1 << 24
+#: Above this many bytes of activations kept for the backward pass, a decode with gradients recomputes
+#: them chunk by chunk in the backward pass instead (``torch.utils.checkpoint``): it keeps only its output.
+RECOMPUTE_ABOVE_BYTES = 1 << 30
+#: Cap on one recomputed chunk (k_chunk x p_chunk x width elements): bounds the backward's transient peak.
+RECOMPUTE_CHUNK_ELEMENTS = 1 << 22
 
 
 class FieldBank(nn.Module):
@@ -57,6 +63,9 @@ class FieldBank(nn.Module):
     :param generator: random source for the SIREN initialisation (for reproducible runs).
     :param chunk_elements: cap on one hidden activation chunk when decoding without gradients.
     :param grad_chunk_elements: the same cap when gradients are recorded.
+    :param recompute_bytes: a decode with gradients whose kept activations (:meth:`activation_bytes`)
+        would exceed this recomputes them per chunk in the backward pass; :meth:`fit` fits fields in
+        chunks whose activations stay below it. 0 disables both.
     """
 
     def __init__(
@@ -71,6 +80,7 @@ class FieldBank(nn.Module):
         generator: torch.Generator | None = None,
         chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
         grad_chunk_elements: int = GRAD_CHUNK_ELEMENTS,
+        recompute_bytes: int = RECOMPUTE_ABOVE_BYTES,
     ) -> None:
         super().__init__()
         if num_fields < 1:
@@ -86,6 +96,7 @@ class FieldBank(nn.Module):
         self.w0_first = float(w0_first)
         self.chunk_elements = int(chunk_elements)
         self.grad_chunk_elements = int(grad_chunk_elements)
+        self.recompute_bytes = int(recompute_bytes)
         dims = [in_features] + [width] * layers + [out_features]
         self.weights = nn.ParameterList(
             nn.Parameter(torch.empty(num_fields, dims[i + 1], dims[i])) for i in range(len(dims) - 1)
@@ -118,6 +129,15 @@ class FieldBank(nn.Module):
         fan_in = self.weights[layer].shape[-1]
         return 1.0 / fan_in if layer == 0 else math.sqrt(6.0 / fan_in) / self.w0
 
+    def activation_bytes(self, num_points: int, num_fields: int = 1) -> int:
+        """Bytes a decode with gradients keeps for the backward pass without recomputation.
+
+        Per field and point: the first layer's output, the pre-activation and output of each of the
+        L - 1 hidden sine layers, and the m outputs, i.e. ((2L - 1) d + m) values.
+        """
+        per_point = (2 * self.layers - 1) * self.width + self.out_features
+        return num_fields * num_points * per_point * self.weights[0].element_size()
+
     def _chunks(self, k: int, p: int, limit: int) -> tuple[int, int]:
         """Field and point chunk sizes so that one hidden activation holds <= ``limit`` elements."""
         per_field = p * self.width
@@ -137,6 +157,11 @@ class FieldBank(nn.Module):
 
     def decode_channels_first(self, coords: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
         """Like :meth:`decode` but returns a contiguous (k, m, P) tensor (reshape to (k, m, N_1..N_n))."""
+        first, p, step = self._coords_plan(coords)
+        return self._decode_chunked(first, self._selected(index), p, step)
+
+    def _coords_plan(self, coords: torch.Tensor) -> tuple[FirstLayer, int, int]:
+        """The first layer on arbitrary points: (first, P, 1) for :meth:`_decode_chunked`."""
         if coords.dim() != 2 or coords.shape[1] != self.in_features:
             raise ValueError(f"coords must be (P, {self.in_features}), got {tuple(coords.shape)}")
         ref = self.weights[0]
@@ -150,7 +175,7 @@ class FieldBank(nn.Module):
                 return torch.sin(torch.addmm(*args)).view(kk, d, pp)
             return torch.addmm(*args, out=out.view(kk * d, pp)).sin_().view(kk, d, pp)
 
-        return self._decode_chunked(first, self._selected(index), coords_t.shape[1], 1)
+        return first, coords_t.shape[1], 1
 
     def decode_grid(self, sizes: Sequence[int], index: torch.Tensor | None = None) -> torch.Tensor:
         """Evaluate fields on the full grid :func:`~ddif_core.grid.coordinate_grid` ``(sizes)``.
@@ -166,19 +191,24 @@ class FieldBank(nn.Module):
         :param index: optional (k,) LongTensor of field indices; all K fields when omitted.
         :returns: (k, m, P) with P = prod(sizes), row-major over the axes.
         """
+        first, p, step = self._grid_plan(sizes)
+        return self._decode_chunked(first, self._selected(index), p, step)
+
+    def _grid_plan(self, sizes: Sequence[int]) -> tuple[FirstLayer, int, int]:
+        """The separable first layer on a grid: (first, P, points per slab of the first axis)."""
         sizes = tuple(int(v) for v in sizes)
         if len(sizes) != self.in_features:
             raise ValueError(f"a grid of {self.in_features}-D fields needs {self.in_features} sizes, got {sizes}")
         ref = self.weights[0]
         axes = grid_axes(sizes, ref.device, ref.dtype)
         if len(sizes) == 1:
-            return self.decode_channels_first(axes[0][:, None], index)
+            return self._coords_plan(axes[0][:, None])
         row = math.prod(sizes[1:])
 
         def first(w: torch.Tensor, b: torch.Tensor, p0: int, pp: int, out: torch.Tensor | None) -> torch.Tensor:
             return _grid_first_layer(w, b, axes, p0 // row, (p0 + pp) // row, out)
 
-        return self._decode_chunked(first, self._selected(index), sizes[0] * row, row)
+        return first, sizes[0] * row, row
 
     def _selected(self, index: torch.Tensor | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(weight, bias) of every layer, restricted to the fields ``index`` when given."""
@@ -194,11 +224,17 @@ class FieldBank(nn.Module):
 
         ``first(w, b, p0, pp, out)`` gives the first layer's activations (k, d, pp) of points
         p0:p0+pp for the fields of (w, b), whose w0 is already folded in, written into ``out`` when
-        one is given (no-grad decoding).
+        one is given (no-grad decoding). With gradients and more than ``recompute_bytes`` of
+        activations to keep, every chunk runs under ``torch.utils.checkpoint``: the backward pass
+        recomputes its activations, so the decode keeps only its (k, m, P) output.
         """
         k = params[0][0].shape[0]
         grad = torch.is_grad_enabled() and any(w.requires_grad for w, _ in params)
-        limit = max(self.chunk_elements, self.grad_chunk_elements) if grad else self.chunk_elements
+        recompute = grad and 0 < self.recompute_bytes < self.activation_bytes(p, k)
+        if recompute:
+            limit = RECOMPUTE_CHUNK_ELEMENTS
+        else:
+            limit = max(self.chunk_elements, self.grad_chunk_elements) if grad else self.chunk_elements
         kc, pc = self._chunks(k, p, limit)
         pc = max(1, pc // step) * step  # whole slabs of the first grid axis
         if not grad:
@@ -207,9 +243,23 @@ class FieldBank(nn.Module):
         for k0 in range(0, k, kc):
             chunk = [(w[k0 : k0 + kc], b[k0 : k0 + kc]) for w, b in params]
             w0, b0 = chunk[0][0] * self.w0_first, chunk[0][1] * self.w0_first
-            cols = [self._hidden_and_output(first(w0, b0, p0, min(pc, p - p0), None), chunk) for p0 in range(0, p, pc)]
+            rest = [t for pair in chunk[1:] for t in pair]
+            cols = []
+            for p0 in range(0, p, pc):
+                pp = min(pc, p - p0)
+                if recompute:
+                    cols.append(checkpoint(self._chunk_forward, first, p0, pp, w0, b0, *rest, use_reentrant=True))
+                else:
+                    cols.append(self._chunk_forward(first, p0, pp, w0, b0, *rest))
             rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=2))
         return rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
+
+    def _chunk_forward(self, first: FirstLayer, p0: int, pp: int, w0: torch.Tensor, b0: torch.Tensor,
+                       *rest: torch.Tensor) -> torch.Tensor:
+        """Points p0:p0+pp of one field chunk: (k, m, pp). ``w0``/``b0`` have the first w0 folded in;
+        ``rest`` holds (weight, bias) of the later layers, flattened (so checkpoint sees every tensor)."""
+        pairs = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+        return self._hidden_and_output(first(w0, b0, p0, pp, None), [(w0, b0), *pairs])
 
     def _hidden_and_output(self, h: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         """Layers 2..L and the linear output on first-layer activations h (k, d, p) -> (k, m, p).
@@ -263,57 +313,78 @@ class FieldBank(nn.Module):
     def fit(
         self,
         grid: torch.Tensor | Sequence[int],
-        targets: torch.Tensor,
+        targets: torch.Tensor | Callable[[int, int], torch.Tensor],
         steps: int,
         lr: float,
-        progress: object | None = None,
+        progress: Callable[[int, int, float], None] | None = None,
     ) -> list[float]:
-        """Fit every field to its own target at once (the paper's warm-up, Eq. 2).
+        """Fit every field to its own target (the paper's warm-up, Eq. 2), in chunks of fields.
 
         The loss is the sum over fields of each field's mean squared error, and Adam is element-wise,
-        so this is exactly K independent fits run in one batched loop.
+        so fitting a chunk of fields at once is exactly that many independent fits: the bank fits
+        as many fields at once as keep at most ``recompute_bytes`` of activations (all of them for
+        small fields), one chunk after the other, with the same result.
 
         :param grid: grid sizes (N_1, ..., N_n) (decoded with :meth:`decode_grid`), or (P, n) coordinates.
-        :param targets: (K, P, m) values each field should reproduce.
+        :param targets: (K, P, m) values each field should reproduce, or ``targets(k0, k1)`` giving
+            those of fields k0:k1 (so only one chunk's targets are held at a time).
         :param steps: Adam iterations.
         :param lr: Adam learning rate.
-        :param progress: optional callable ``progress(step, mean_mse)`` called every 100 steps.
-        :returns: per-field-mean MSE recorded every 100 steps (and at the last step).
+        :param progress: optional ``progress(done, total, mean_mse)``, called every 100 steps of a
+            chunk; ``total`` counts the steps of every chunk.
+        :returns: per-field-mean MSE recorded every 100 steps (and at the last step), over all fields.
         """
         ref = self.weights[0]
         if isinstance(grid, torch.Tensor):
-            coords = grid.to(device=ref.device, dtype=ref.dtype)
-            num_points = coords.shape[0]
-
-            def decode() -> torch.Tensor:
-                return self.decode_channels_first(coords)
+            first, p, step = self._coords_plan(grid.to(device=ref.device, dtype=ref.dtype))
         else:
-            sizes = tuple(int(v) for v in grid)
-            num_points = math.prod(sizes)
+            first, p, step = self._grid_plan(grid)
+        k = self.num_fields
+        if isinstance(targets, torch.Tensor) and targets.shape != (k, p, self.out_features):
+            raise ValueError(f"targets must be ({k}, {p}, {self.out_features}), got {tuple(targets.shape)}")
+        per_field = self.activation_bytes(p)
+        kc = k if self.recompute_bytes <= 0 else max(1, min(k, self.recompute_bytes // per_field))
+        chunks = [(k0, min(k, k0 + kc)) for k0 in range(0, k, kc)]
+        total: list[float] = []
+        for c, (k0, k1) in enumerate(chunks):
+            part = targets[k0:k1] if isinstance(targets, torch.Tensor) else targets(k0, k1)
+            if part.shape != (k1 - k0, p, self.out_features):
+                raise ValueError(f"targets of fields {k0}:{k1} must be ({k1 - k0}, {p}, {self.out_features}), "
+                                 f"got {tuple(part.shape)}")
 
-            def decode() -> torch.Tensor:
-                return self.decode_grid(sizes)
-        if targets.shape != (self.num_fields, num_points, self.out_features):
-            raise ValueError(
-                f"targets must be ({self.num_fields}, {num_points}, {self.out_features}), "
-                f"got {tuple(targets.shape)}"
-            )
-        targets = targets.to(device=ref.device, dtype=ref.dtype)
-        targets_cf = targets.transpose(1, 2).contiguous()  # (K, m, P), the layout decoding produces
-        opt = torch.optim.Adam(self.parameters(), lr=lr)
+            def report(done: int, mse: float, c: int = c) -> None:
+                if progress is not None:
+                    progress(c * steps + done, len(chunks) * steps, mse)
+
+            history = self._fit_chunk(first, p, step, k0, k1, part, steps, lr, report)
+            total = [t + h * (k1 - k0) / k for t, h in zip(total, history)] if total else [
+                h * (k1 - k0) / k for h in history]
+        return total
+
+    def _fit_chunk(self, first: FirstLayer, p: int, step: int, k0: int, k1: int, targets: torch.Tensor,
+                   steps: int, lr: float, report: Callable[[int, float], None]) -> list[float]:
+        """Fit fields k0:k1 to targets (k, P, m) with their own Adam; the result is written back."""
+        ref = self.weights[0]
+        leaves = [(w[k0:k1].detach().clone().requires_grad_(True), b[k0:k1].detach().clone().requires_grad_(True))
+                  for w, b in zip(self.weights, self.biases)]
+        targets_cf = targets.to(device=ref.device, dtype=ref.dtype).transpose(1, 2).contiguous()  # (k, m, P)
+        opt = torch.optim.Adam([t for pair in leaves for t in pair], lr=lr)
         history: list[float] = []
-        per_field_scale = 1.0 / (num_points * self.out_features)
-        for step in range(steps):
+        per_field_scale = 1.0 / (p * self.out_features)
+        for i in range(steps):
             opt.zero_grad(set_to_none=True)
-            err = decode() - targets_cf
+            err = self._decode_chunked(first, leaves, p, step) - targets_cf
             loss = err.square().sum() * per_field_scale  # = sum over fields of each field's MSE
             loss.backward()
             opt.step()
-            if step % 100 == 0 or step == steps - 1:
-                mean_mse = loss.item() / self.num_fields
+            if i % 100 == 0 or i == steps - 1:
+                mean_mse = loss.item() / (k1 - k0)
                 history.append(mean_mse)
-                if progress is not None:
-                    progress(step, mean_mse)  # type: ignore[operator]
+                report(i + 1, mean_mse)
+        with torch.no_grad():
+            for (w, b), (lw, lb) in zip(zip(self.weights, self.biases), leaves):
+                w[k0:k1].copy_(lw)
+                b[k0:k1].copy_(lb)
         return history
 
 

@@ -214,18 +214,22 @@ class DDiFParameterization(Parameterization):
                     settings={"layers": layers, "width": width, "w0_first": w0_first, "w0": w0})
 
     def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
-        """Warm-up: fit every field to one random real instance of its class, all fields at once."""
+        """Warm-up: fit every field to one random real instance of its class (batched, in chunks of fields)."""
         o: DDiFOptions = self.options  # type: ignore[assignment]
         # one distinct random real instance per field where the class has enough of them
-        targets = real.pick(self.plan.per_class, generator).to(self.bank.weights[0].device)  # (K, m, N...)
-        m = self.sample_shape[0]
-        targets = targets.reshape(self.num_items, m, -1).transpose(1, 2)  # (K, P, m)
+        picked = real.pick_indices(self.plan.per_class, generator)  # (K,) positions, class-major
         if o.warmup_steps == 0:
             return
+        m = self.sample_shape[0]
+
+        def targets(k0: int, k1: int) -> torch.Tensor:  # (k, P, m): only a chunk of fields' targets at a time
+            x = real.get(picked[k0:k1]).to(self.bank.weights[0].device)
+            return x.reshape(k1 - k0, m, -1).transpose(1, 2)
+
         report = None
         if progress is not None:
-            def report(step: int, mse: float) -> None:
-                progress("warm-up", step + 1, o.warmup_steps, mse)
+            def report(done: int, total: int, mse: float) -> None:
+                progress("warm-up", done, total, mse)
         self.bank.fit(self.sample_shape[1:], targets, o.warmup_steps, o.warmup_lr, progress=report)
 
     def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:

@@ -124,3 +124,50 @@ def test_decode_grid_rejects_wrong_dimension():
     bank = FieldBank(2, 2, 1, 2, 3)
     with pytest.raises(ValueError, match="needs 2 sizes"):
         bank.decode_grid((4, 4, 4))
+
+
+@pytest.mark.parametrize("sizes", [(6, 7), (3, 4, 5), (13,)])
+def test_recomputed_decode_equals_the_plain_path(sizes):
+    """Above recompute_bytes the gradient path recomputes per chunk: same values, same gradients, less kept."""
+    n = len(sizes)
+    plain = FieldBank(5, n, 2, 3, 6, generator=torch.Generator().manual_seed(4), recompute_bytes=0)
+    small = FieldBank(5, n, 2, 3, 6, recompute_bytes=1)  # every decode with gradients recomputes
+    small.load_state_dict(plain.state_dict())
+    idx = torch.tensor([3, 1, 3])
+    weight = None
+    grads, kept = [], []
+    for bank in (plain, small):
+        saved = [0]
+
+        def pack(t, saved=saved):
+            saved[0] += t.numel()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = bank.decode_grid(sizes, idx)
+        weight = torch.linspace(-1, 1, out.numel()).view_as(out) if weight is None else weight
+        (out * weight).sum().backward()
+        grads.append([p.grad.clone() for p in bank.parameters()])
+        kept.append(saved[0])
+        if bank is plain:
+            ref = out.detach()
+        else:
+            assert torch.equal(out.detach(), ref)
+    for g, r in zip(*grads):
+        assert torch.allclose(g, r, atol=1e-6, rtol=1e-5)
+    assert kept[1] < kept[0] / 2  # only the chunk inputs and outputs are kept
+
+
+def test_chunked_fit_equals_the_fit_of_all_fields_at_once():
+    targets = torch.randn(5, 20, 2, generator=torch.Generator().manual_seed(5))
+    whole = FieldBank(5, 2, 2, 2, 6, generator=torch.Generator().manual_seed(6), recompute_bytes=0)
+    chunked = FieldBank(5, 2, 2, 2, 6, recompute_bytes=2 * whole.activation_bytes(20))  # chunks of 2, 2, 1
+    chunked.load_state_dict(whole.state_dict())
+    seen = []
+    h_whole = whole.fit((4, 5), targets, steps=30, lr=1e-3)
+    h_chunked = chunked.fit((4, 5), lambda k0, k1: targets[k0:k1], steps=30, lr=1e-3,
+                            progress=lambda done, total, mse: seen.append((done, total)))
+    for a, b in zip(whole.parameters(), chunked.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert h_chunked == pytest.approx(h_whole, rel=1e-5)
+    assert seen[-1] == (90, 90) and len({t for _, t in seen}) == 1
