@@ -11,9 +11,9 @@ FMNIST := /usr/share/datasets/fashion-mnist
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml plugins/image/pyproject.toml plugins/video/pyproject.toml
+$(STAMP): pyproject.toml plugins/image/pyproject.toml plugins/video/pyproject.toml plugins/audio/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e . -e plugins/image -e plugins/video 'pytest>=7'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e . -e plugins/image -e plugins/video -e plugins/audio 'pytest>=7'
 	touch $(STAMP)
 
 # Debian's dataset-fashion-mnist holds the real Fashion-MNIST IDX files used by the demo.
