@@ -67,12 +67,7 @@ def evaluate_run(
     dev = resolve_device(config.run.device)
     prepare_process(dev)
     modality = parts.modality
-    _check_classes(modality, synthetic, Path(run_dir))
-    modality.load_state(synthetic.modality_state())
-    synthetic.parameterization.bind_modality(modality)
-    param_options = synthetic.parameterization.options
-    if config.eval.upsample is not None and "upsample" in type(param_options).model_fields:
-        param_options.upsample = config.eval.upsample
+    param_options = _bind_saved_set(modality, synthetic, Path(run_dir), config.eval.upsample)
     native = tuple(modality.sample_shape)
     shape = modality.shape_at(resolution) if resolution is not None else native
     if shape != native:
@@ -98,14 +93,30 @@ def evaluate_run(
         out["upsample"] = param_options.upsample
     if shape != native:
         org = _saved_original(saved_metrics, result.net, config, bool(updates.keys() - {"net", "runs", "epochs"}))
-        source = "metrics.json"
-        if org is None:
-            org, source = score(native)[0].mean, "evaluated"
-        out["accuracy_original"] = org
-        out["accuracy_original_source"] = source
-        out["accuracy_difference"] = result.mean - org
-        out["accuracy_drop_ratio"] = (org - result.mean) / org if org else None
+        out.update(_compared_with_original(result.mean, org, lambda: score(native)[0].mean))
     return out
+
+
+def _bind_saved_set(modality: Any, synthetic: SyntheticSet, run_dir: Path, upsample: str | None) -> Any:
+    """Check the saved set against the dataset read now, give the modality its saved state and the set the
+    modality's resampling (``upsample`` overrides a vanilla set's mode); returns the set's options."""
+    _check_classes(modality, synthetic, run_dir)
+    modality.load_state(synthetic.modality_state())
+    synthetic.parameterization.bind_modality(modality)
+    param_options = synthetic.parameterization.options
+    if upsample is not None and "upsample" in type(param_options).model_fields:
+        param_options.upsample = upsample
+    return param_options
+
+
+def _compared_with_original(accuracy: float, original: float | None, measure: Any) -> dict[str, Any]:
+    """Table 13's columns: ACC_org (saved, else ``measure()``d now), the difference and the drop ratio."""
+    source = "metrics.json"
+    if original is None:
+        original, source = measure(), "evaluated"
+    return {"accuracy_original": original, "accuracy_original_source": source,
+            "accuracy_difference": accuracy - original,
+            "accuracy_drop_ratio": (original - accuracy) / original if original else None}
 
 
 def _eval_updates(sets: tuple[str, ...] | list[str], **flags: Any) -> dict[str, Any]:
@@ -206,9 +217,7 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, 
     config, synthetic = load_run(Path(run_dir), registry)
     parts = resolve_parts(config, registry)
     modality = parts.modality
-    _check_classes(modality, synthetic, Path(run_dir))
-    modality.load_state(synthetic.modality_state())
-    synthetic.parameterization.bind_modality(modality)
+    _bind_saved_set(modality, synthetic, Path(run_dir), None)
     shape = modality.shape_at(resolution) if resolution is not None else tuple(modality.sample_shape)
     out_dir = _decode_target(Path(out_dir))
     _check_decode_memory(synthetic, shape, f"--resolution {resolution}" if resolution else "the native grid", None)

@@ -108,6 +108,8 @@ def test_presets_listed(capsys):
     data = json.loads(out)["image"]
     assert data["demo"]["run"]["dataset"] == "fashion-mnist"
     assert data["fashion-mnist"]["distill"]["iterations"] == 20000 and data["fashion-mnist"]["eval"]["runs"] == 5
+    # DC's official default: 1,000 outer iterations of outer_loop (1 at IPC 1) synthetic updates, not DM's 20,000
+    assert data["imagenette-ipc1-dc"]["distill"]["iterations"] == 1000
 
 
 def test_zca_run_stores_the_whitening_and_decodes_unwhitened(capsys, idx_root, tmp_path):
