@@ -18,8 +18,10 @@ from ddif_video.shapes import MOTIONS
 #: ImageNet mean/std of the video distillation literature, per RGB channel.
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
-#: Table 8: n=3, L=6, d=40 (8,483 parameters per field) for MiniUCF at 16x112x112, every IPC.
-FIELD_TABLE = {ipc: (6, 40) for ipc in range(1, 51)}
+#: Table 8: n=3, L=6, d=40 (8,483 parameters per field) for MiniUCF, every IPC, with the authors' video
+#: frequencies w0_first = w0 = 5: (layers, width, w0_first, w0).
+FIELD_ROW = (6, 40, 5.0, 5.0)
+FIELD_PARAMS = 8483
 DATASETS = {
     "moving-shapes": "Moving shapes: procedural clips whose classes differ by motion (generated offline, cached)",
     "ucf101": "UCF101: 101 action classes, UCF-101/<Class>/*.avi with ucfTrainTestlist/ (splits 1-3)",
@@ -47,7 +49,9 @@ class VideoOptions(StrictModel):
 
 def _info(name: str, o: VideoOptions, classes: tuple[str, ...]) -> DatasetInfo:
     shape = (3, o.frames, o.size, o.size)
-    table = FIELD_TABLE if (o.frames, o.size) == (16, 112) else {}
+    values = 3 * o.frames * o.size * o.size
+    # the same field for smaller clips while the budget holds one (else the core's planner sizes it)
+    table = {ipc: FIELD_ROW for ipc in range(1, 51) if ipc * values >= FIELD_PARAMS}
     return DatasetInfo(name=name, sample_shape=shape, class_names=classes, description=DATASETS[name],
                        field_table=table)
 

@@ -110,3 +110,14 @@ def test_warm_up_keeps_frame_and_channel_order(capsys, tmp_path, cache_env):
         assert best < 0.25 * err_to(decoded[c].flip(1)), c  # time reversed
         assert best < 0.25 * err_to(decoded[c].roll(1, dims=0)), c  # channels rotated
         assert best < 0.1 * float(mine.var()), (c, best)
+
+
+def test_without_a_preset_the_budget_fills_with_table_8_fields(capsys, tmp_path):
+    from video_files import make_frame_tree
+
+    root = make_frame_tree(tmp_path / "frames")
+    rc, out, err = cli(capsys, "budget", "--modality", "video", "--dataset", "miniucf", "--data-root", root, "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["params_per_field"] == 8483 and data["fields_per_class"] == 70  # 602,112 // 8,483
+    assert (data["layers"], data["width"]) == (6, 40)
