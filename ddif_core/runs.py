@@ -184,7 +184,7 @@ def _saved_original(saved: dict[str, Any] | None, net: str, config: RunConfig, o
     return float(saved["accuracy_mean"]) if same else None
 
 
-def _check_decode_memory(synthetic: artifact.SyntheticSet, shape: tuple[int, ...], what: str, device: Any) -> None:
+def _check_decode_memory(synthetic: SyntheticSet, shape: tuple[int, ...], what: str, device: Any) -> None:
     """Refuse decoding every stored item at ``shape`` when the result would not fit in memory."""
     count = int(synthetic.labels.shape[0])
     limits.check_memory(limits.tensor_bytes(count, *shape),
