@@ -92,7 +92,7 @@ def test_table9_presets_resolve(capsys):
     cfg = build_config({"modality": "image", "preset": "cifar10-ipc1-tm"}, None, [], lambda m: ImageModality.presets())
     assert cfg.run.loss == "tm" and cfg.modality == {"zca": True}
     assert cfg.matcher == {"syn_steps": 60, "expert_epochs": 2, "max_start_epoch": 10, "batch_syn": 74,
-                           "lr_lr": 1e-5, "lr_teacher": 1e-2}
+                           "lr_lr": 1e-5, "lr_teacher": 1e-2, "num_experts": 100}
     assert cfg.distill.iterations == 15000 and cfg.distill.lr == 1e-3
     rc, out, err = cli(capsys, "budget", "--modality", "image", "--preset", "imagenette256-ipc1-dm", "--json")
     assert rc == 0, err
@@ -110,6 +110,7 @@ def test_presets_listed(capsys):
     assert data["fashion-mnist"]["distill"]["iterations"] == 20000 and data["fashion-mnist"]["eval"]["runs"] == 5
     # DC's official default: 1,000 outer iterations of outer_loop (1 at IPC 1) synthetic updates, not DM's 20,000
     assert data["imagenette-ipc1-dc"]["distill"]["iterations"] == 1000
+    assert data["cifar10-ipc1-tm"]["matcher"]["tm"]["num_experts"] == 100  # the reference's expert count
 
 
 def test_zca_run_stores_the_whitening_and_decodes_unwhitened(capsys, idx_root, tmp_path):
