@@ -164,6 +164,8 @@ def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None
     progress.timings["eval_s"] = result.seconds
     metrics = run_metrics(result, budget, resolved, int(x_syn.shape[0]), config.distill.iterations,
                           progress.losses, progress.timings, session.device)
+    # which data the figures are on (a generated stand-in must never read as the real dataset)
+    metrics = {"modality": parts.modality.name, "dataset": parts.modality.dataset, **metrics}
     artifact.write_json(run_dir / artifact.METRICS_FILE, metrics)
     return RunResult(run_dir, metrics)
 

@@ -33,6 +33,19 @@ PRESETS: dict[str, dict[str, Any]] = {
     "speech-ipc20-dm": _paper(20, "dm", 1e-4, 20000, {"batch_syn": 64, "batch_real": 64}),
     "speech-ipc10-tm": _paper(10, "tm", 1e-4, 5000, {"syn_steps": 20, "expert_epochs": 2, "max_start_epoch": 10,
                                                      "batch_syn": 64, "lr_lr": 1e-5, "lr_teacher": 1e-2}),
+    # Sized for `ddif run --modality audio --preset demo` on a 2-core CPU without data: speech-synth (60 speakers
+    # per word, about 48 train / 6 test / 6 validation), 32x32 spectrograms (ConvNetD3), IPC 1 with Table 8's
+    # audio field (L=3, d=10: 3 fields per class) against 1 spectrogram per class for --param vanilla.
+    "demo": {
+        "run": {"dataset": "speech-synth", "ipc": 1, "loss": "dm", "param": "ddif"},
+        "modality": {"size": 32, "synth_per_class": 60},
+        "param": {"ddif": {"layers": 3, "width": 10, "warmup_steps": 1000, "warmup_lr": 5e-4},
+                  "vanilla": {"lr": 1e-2}},
+        "matcher": {"dm": {"batch_real": 64, "augment": False}},
+        "distill": {"iterations": 100, "lr": 1e-3, "checkpoint_every": 25},
+        "eval": {"runs": 3, "epochs": 200, "batch_size": 64, "lr_milestones": [2 / 3, 5 / 6], "lr_gamma": 0.2,
+                 "augment": False},
+    },
     # Seconds on test-written WAVs (the tests use it with --data-root).
     "tiny": {
         "run": {"ipc": 1, "loss": "dm", "param": "ddif"},

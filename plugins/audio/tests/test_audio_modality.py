@@ -90,6 +90,26 @@ def test_corrupt_wav_names_the_file_and_caches_nothing(tmp_path, v2_root):
     assert len(skipping.load("train")) == 8 * 3 - 1
 
 
+def test_presets_validate_against_the_options():
+    from ddif_audio.presets import PRESETS
+
+    assert {"speech-ipc10-dc", "speech-ipc20-dc", "demo", "tiny"} <= set(PRESETS)
+    for name, preset in PRESETS.items():
+        AudioOptions(**preset.get("modality", {}))
+        assert preset.get("run", {}).get("dataset", "speech-synth") in AudioModality.datasets(), name
+    dc10, dc20 = PRESETS["speech-ipc10-dc"], PRESETS["speech-ipc20-dc"]
+    assert (dc10["distill"]["lr"], dc20["distill"]["lr"]) == (1e-5, 1e-4)  # Table 9a
+    assert dc10["matcher"]["dc"]["batch_syn"] == 64 and dc10["distill"]["iterations"] == 1000
+    assert dc10["eval"]["lr_milestones"] == [2 / 3, 5 / 6] and dc10["eval"]["lr_gamma"] == 0.2
+
+
+def test_table_8_budget_at_64(tmp_path):
+    info = AudioModality.dataset_info("mini-speech-commands", AudioOptions())
+    assert info.sample_shape == (1, 64, 64) and info.field_table[10][:2] == (3, 10)
+    params = 10 * 3 + 2 * 10 * 11 + 1 * 11  # d(n+1) + (L-1)d(d+1) + m(d+1)
+    assert params == 261 and 10 * 64 * 64 // params == 156 and 20 * 64 * 64 // params == 313
+
+
 def test_unknown_word_and_mini_words(tmp_path, mini_parent):
     with pytest.raises(ValueError, match="unknown word 'yess'"):
         AudioOptions(classes=["yes", "yess"])

@@ -31,6 +31,8 @@ def test_tiny_run_names_the_dataset(capsys, tmp_path, mini_parent, env_cache):
     assert rc == 0, err
     assert err.startswith("ddif: audio/mini-speech-commands ipc=1")
     metrics = json.loads(out)
+    assert metrics["dataset"] == "mini-speech-commands" and metrics["modality"] == "audio"
+    assert json.loads((run / "metrics.json").read_text())["dataset"] == "mini-speech-commands"
     assert metrics["num_decoded"] == 16 and metrics["budget_allowed"] == 8 * 256
     assert len(list((env_cache / "spectrograms").iterdir())) == 2  # train and test, cached
 
@@ -86,5 +88,15 @@ def test_speech_synth_is_generated_into_the_cache_by_default(capsys, tmp_path, e
     rc, out, err = cli(capsys, "run", "--modality", "audio", "--preset", "tiny", "--set",
                        "modality.synth_per_class=3", "--out", tmp_path / "run", "--device", "cpu", "--json")
     assert rc == 0, err
-    assert err.startswith("ddif: audio/speech-synth ")
+    assert err.startswith("ddif: audio/speech-synth ") and json.loads(out)["dataset"] == "speech-synth"
     assert len(list((env_cache / "data").glob("speech-synth-*"))) == 1
+
+
+@pytest.mark.parametrize("ipc,fields", [(10, 156), (20, 313)])
+def test_budget_rows_of_table_8(capsys, ipc, fields):
+    rc, out, err = cli(capsys, "budget", "--modality", "audio", "--dataset", "mini-speech-commands", "--ipc", ipc,
+                       "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["params_per_field"] == 261 and data["fields_per_class"] == fields
+    assert data["layers"] == 3 and data["width"] == 10 and data["num_classes"] == 8
