@@ -233,13 +233,16 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: str | None, runs: int |
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="New folder for the files.")
 @click.option("--resolution", metavar="R|AxBxC",
               help="Decode at another resolution: one size for every axis (56) or one per axis (16x112x112).")
-def decode_cmd(run_dir: Path, out: Path, resolution: str | None) -> None:
-    """Write the decoded instances as ordinary files (PNG per class for images) plus labels.csv."""
+@click.option("--format", "fmt", metavar="NAME",
+              help="Export format of the modality (default its first, e.g. png for images); npy always works.")
+def decode_cmd(run_dir: Path, out: Path, resolution: str | None, fmt: str | None) -> None:
+    """Write the decoded instances as files (one per instance) plus labels.csv and a preview."""
     from ddif_core.runs import decode_run
     from ddif_core.shapes import parse_resolution
 
-    res = decode_run(run_dir, out, None if resolution is None else parse_resolution(resolution))
-    click.echo(f"wrote {res['files']} files of shape {'x'.join(map(str, res['shape']))} and labels.csv to {res['out']}")
+    res = decode_run(run_dir, out, None if resolution is None else parse_resolution(resolution), fmt=fmt)
+    click.echo(f"wrote {res['files']} {res['format']} files of shape {'x'.join(map(str, res['shape']))} and "
+               f"labels.csv to {res['out']}")
 
 
 @cli.group("data")

@@ -169,28 +169,27 @@ class Modality(ABC):
         """Undo the loader's normalisation (for previews and exported files)."""
         return x
 
-    def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
-        """Write a picture of decoded instances x (K, m, N...) with labels y (K,) to ``path``."""
-        raise NotImplementedError(f"modality '{self.name}' has no preview")
+    #: Formats :meth:`render` writes for ``purpose="export"`` (``ddif decode --format``), the first is the
+    #: default; ``npy`` (one array per instance, written by the core) always exists besides these.
+    export_formats: ClassVar[tuple[str, ...]] = ()
 
-    def preview_classes(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path, max_per_class: int = 100) -> list[str]:
-        """One picture per class of decoded instances x (K, m, N...) under ``out_dir``; returns the file names.
+    def render(self, x: Any, y: torch.Tensor, out_dir: Path, purpose: str, fmt: str | None = None) -> list[Path]:
+        """Write files for people into ``out_dir`` (an existing folder); returns their paths relative to it.
 
-        Optional: the engine writes them to ``<run>/previews/`` when the modality has them.
+        :param x: (K, m, N...) decoded, normalised instances (:meth:`denormalize` undoes the
+            normalisation); for ``"compare"`` a list of such tensors, the same instances at several shapes.
+        :param y: (K,) labels.
+        :param purpose: ``"preview"``: one overview of every class (e.g. ``preview.png``), written into the
+            run directory; ``"per-class"``: one file per class (e.g. ``003_dress.png``), written into
+            ``<run>/previews/``; ``"compare"``: the instances of ``x[j]`` side by side (``ddif decode
+            --resolution``); ``"export"``: one file per instance, in instance order, in format ``fmt``
+            (one of :attr:`export_formats`).
+        :param fmt: the export format (``"export"`` only).
+
+        The base class writes nothing and returns ``[]`` for every purpose (a modality that renders
+        nothing); ``ddif decode`` then exports ``.npy`` arrays itself.
         """
-        raise NotImplementedError(f"modality '{self.name}' has no per-class previews")
-
-    def preview_compare(self, xs: list[torch.Tensor], y: torch.Tensor, path: Path, max_per_class: int = 5) -> None:
-        """A picture of the same instances decoded at several resolutions side by side.
-
-        ``xs[j]`` is (K, m, N_j...) for every j (same K and order, labels y (K,)); used by
-        ``ddif decode --resolution`` to show coordinate interpolation next to the native grid.
-        """
-        raise NotImplementedError(f"modality '{self.name}' has no side-by-side preview")
-
-    def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
-        """Write decoded instances as ordinary files under ``out_dir``; returns their relative paths."""
-        raise NotImplementedError(f"modality '{self.name}' cannot export decoded instances")
+        return []
 
     @property
     def class_names(self) -> list[str]:

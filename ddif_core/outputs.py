@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ddif_core import artifact
+from ddif_core import artifact, render
 from ddif_core.budget import BudgetReport
 from ddif_core.config import EvalSection, RunConfig
 from ddif_core.data import LabelledData
@@ -52,18 +52,10 @@ def record_resolved_eval(run_dir: Path, learned: dict[str, Any], resolved: EvalS
 
 
 def write_previews(modality: Modality, x: torch.Tensor, y: torch.Tensor, run_dir: Path, console: Console) -> None:
-    """``preview.png`` (every class) and, where the modality draws them, ``previews/<class>.png``."""
-    try:
-        with artifact.atomic_path(run_dir / "preview.png") as tmp:
-            modality.preview(x.cpu(), y.cpu(), tmp)
-    except NotImplementedError:
-        console.log(f"ddif: modality '{modality.name}' draws no preview")
-        return
-    try:
-        with artifact.atomic_dir(run_dir / "previews") as tmp_dir:
-            modality.preview_classes(x.cpu(), y.cpu(), tmp_dir)
-    except NotImplementedError:
-        pass
+    """The modality's ``"preview"`` files in the run dir and ``"per-class"`` files in ``previews/``
+    (:func:`ddif_core.render.write_previews`; a modality that renders nothing writes nothing)."""
+    if not render.write_previews(modality, x, y, run_dir):
+        console.log(f"ddif: modality '{modality.name}' renders no preview")
 
 
 def evaluate_synthetic(parts: Parts, config: RunConfig, x: torch.Tensor, y: torch.Tensor, test: LabelledData,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +14,7 @@ from ddif_core.config import RunConfig, describe_validation_error, parse_set
 from ddif_core.errors import ConfigError, DataError, os_reason
 from ddif_core.outputs import evaluate_synthetic, resolve_eval
 from ddif_core.plugins import Registry
+from ddif_core.render import export_format, fill_decoded
 from ddif_core.session import Console, load_split, prepare_process, resolve_device, resolve_parts
 from ddif_core.synthetic import SyntheticSet
 
@@ -207,11 +207,13 @@ def _decode_target(out_dir: Path) -> Path:
 
 
 def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, ...] | None = None,
-               registry: Registry | None = None) -> dict[str, Any]:
-    """Write every decoded instance as an ordinary file plus ``labels.csv`` into ``out_dir``.
+               registry: Registry | None = None, fmt: str | None = None) -> dict[str, Any]:
+    """Write every decoded instance as a file plus ``labels.csv`` into ``out_dir``
+    (:func:`ddif_core.render.fill_decoded`).
 
-    With ``resolution``, ``preview.png`` shows the instances at the native resolution next to the
-    asked one (where the modality draws it). The files appear all at once: they are written to a
+    :param fmt: an export format of the modality (default its first) or ``npy`` (one array per instance).
+    With ``resolution``, the modality's ``"compare"`` picture shows the instances at the native shape next
+    to the asked one; otherwise its ``"preview"``. The files appear all at once: they are written to a
     temporary folder renamed at the end.
     """
     config, synthetic = load_run(Path(run_dir), registry)
@@ -220,33 +222,22 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, 
     _bind_saved_set(modality, synthetic, Path(run_dir), None)
     shape = modality.shape_at(resolution) if resolution is not None else tuple(modality.sample_shape)
     out_dir = _decode_target(Path(out_dir))
+    fmt = export_format(modality, fmt)  # a wrong --format fails before decoding
     _check_decode_memory(synthetic, shape, f"--resolution {resolution}" if resolution else "the native grid", None)
     x, y = synthetic.decode(shape)
+    native = tuple(modality.sample_shape)
+    compare = [synthetic.decode(native)[0], x] if shape != native else None
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = artifact.make_temp_dir(out_dir.parent, f".{out_dir.name}.")
     except OSError as exc:
         raise ConfigError(f"cannot create --out {out_dir}: {os_reason(exc)}; choose a folder you can write to") from None
     try:
-        files = modality.export(x.cpu(), y.cpu(), tmp)
-        try:  # a picture for people: the native grid next to the asked one
-            native = tuple(modality.sample_shape)
-            if shape != native:
-                modality.preview_compare([synthetic.decode(native)[0].cpu(), x.cpu()], y.cpu(), tmp / "preview.png")
-            else:
-                modality.preview(x.cpu(), y.cpu(), tmp / "preview.png")
-        except NotImplementedError:
-            pass
-        names = modality.class_names
-        with open(tmp / "labels.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["path", "label", "class_name"])
-            for path, label in zip(files, y.tolist()):
-                w.writerow([path, label, names[label] if label < len(names) else ""])
+        files = fill_decoded(modality, x, y, tmp, fmt, compare)
         if out_dir.exists():
             out_dir.rmdir()
         os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"out": str(out_dir), "files": len(files), "shape": list(shape)}
+    return {"out": str(out_dir), "files": len(files), "shape": list(shape), "format": fmt}

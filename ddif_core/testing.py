@@ -84,28 +84,47 @@ class ToyModality(Modality):
         flip = params.flip[slots].to(x.device).view(-1, *([1] * (x.dim() - 1)))
         return torch.where(flip, x.flip(-1), x)
 
-    def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
-        # A plain-text PGM: dependency-free and still an image file people can open.
-        rows = [x[y == c][:max_per_class, 0] for c in range(3)]
-        width = max(r.shape[0] for r in rows) * x.shape[-1]
-        lines = []
-        for r in rows:
-            band = torch.cat(list(r), dim=1) if r.shape[0] else torch.zeros(x.shape[-2], 0)
-            band = torch.nn.functional.pad(band, (0, width - band.shape[1]))
-            lines.append(band)
-        img = torch.cat(lines, dim=0)
-        img = ((img - img.min()) / (img.max() - img.min() + 1e-8) * 255).round().int()
-        body = "\n".join(" ".join(str(int(v)) for v in row) for row in img)
-        Path(path).write_text(f"P2\n{img.shape[1]} {img.shape[0]}\n255\n{body}\n")
+    export_formats = ("txt",)
 
-    def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
-        out = []
-        for i, img in enumerate(x):
-            rel = f"{int(y[i])}/{i:04d}.txt"
-            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            (out_dir / rel).write_text("\n".join(" ".join(f"{v:.4f}" for v in row) for row in img[0].tolist()))
-            out.append(rel)
-        return out
+    def render(self, x: Any, y: torch.Tensor, out_dir: Path, purpose: str, fmt: str | None = None) -> list[Path]:
+        """Plain-text PGM pictures (dependency-free, still image files people can open) and text exports."""
+        if purpose == "preview":
+            return [_write_pgm(_class_rows(x, y, 10), out_dir / "preview.pgm")]
+        if purpose == "per-class":
+            return [_write_pgm(_class_rows(x[y == c], y[y == c], 100, only=c), out_dir / f"{c}_{name}.pgm")
+                    for c, name in enumerate(self.class_names) if bool((y == c).any())]
+        if purpose == "compare":
+            side = max(v.shape[-1] for v in x)
+            wide = torch.cat([torch.nn.functional.interpolate(v, size=(side, side), mode="nearest") for v in x], -1)
+            return [_write_pgm(_class_rows(wide, y, 5), out_dir / "compare.pgm")]
+        if purpose == "export":
+            out = []
+            for i, img in enumerate(x):
+                rel = Path(f"{int(y[i])}/{i:04d}.txt")
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                (out_dir / rel).write_text("\n".join(" ".join(f"{v:.4f}" for v in row) for row in img[0].tolist()))
+                out.append(rel)
+            return out
+        return []
+
+
+def _class_rows(x: torch.Tensor, y: torch.Tensor, per_class: int, only: int | None = None) -> torch.Tensor:
+    """(K, 1, H, W) -> one (rows*H, cols*W) picture, a row of up to ``per_class`` instances per class."""
+    classes = [only] if only is not None else range(3)
+    rows = [x[y == c][:per_class, 0] for c in classes]
+    width = max(max(r.shape[0] for r in rows), 1) * x.shape[-1]
+    bands = []
+    for r in rows:
+        band = torch.cat(list(r), dim=1) if r.shape[0] else torch.zeros(x.shape[-2], 0)
+        bands.append(torch.nn.functional.pad(band, (0, width - band.shape[1])))
+    return torch.cat(bands, dim=0)
+
+
+def _write_pgm(img: torch.Tensor, path: Path) -> Path:
+    img = ((img - img.min()) / (img.max() - img.min() + 1e-8) * 255).round().int()
+    body = "\n".join(" ".join(str(int(v)) for v in row) for row in img)
+    path.write_text(f"P2\n{img.shape[1]} {img.shape[0]}\n255\n{body}\n")
+    return Path(path.name)
 
 
 @hookimpl

@@ -30,8 +30,9 @@ def config(tmp_path: Path, *sets: str, name: str = "run", **flags):
 def test_run_writes_a_complete_run_dir(tmp_path, registry):
     result = run(config(tmp_path), quiet=True, registry=registry)
     d = result.run_dir
-    for name in ("config.json", "synthetic.safetensors", "metrics.json", "preview.png", "checkpoints/last.safetensors"):
+    for name in ("config.json", "synthetic.safetensors", "metrics.json", "preview.pgm", "checkpoints/last.safetensors"):
         assert (d / name).is_file(), name
+    assert sorted(p.name for p in (d / "previews").iterdir()) == ["0_left.pgm", "1_centre.pgm", "2_right.pgm"]
     m = json.loads((d / "metrics.json").read_text())
     # toy: 1x8x8 = 64 values per class; Table row (L=2, d=4): 4*3 + 4*5 + 5 = 37 params -> 1 field per class
     assert m["budget_allowed"] == 3 * 64 and m["params_per_item"] == 37 and m["num_decoded"] == 3
@@ -135,7 +136,7 @@ def test_eval_other_resolution_and_decode(tmp_path, registry):
     with pytest.raises(ConfigError, match="eval.upsample"):
         evaluate_run(r.run_dir, sets=["eval.upsample=cubic"], quiet=True, registry=registry)
     out = decode_run(r.run_dir, tmp_path / "decoded", resolution=10, registry=registry)
-    assert out["files"] == 3
+    assert out["files"] == 3 and out["format"] == "txt" and (tmp_path / "decoded" / "compare.pgm").is_file()
     rows = (tmp_path / "decoded" / "labels.csv").read_text().splitlines()
     assert rows[0] == "path,label,class_name" and rows[1].endswith(",0,left")
     assert len((tmp_path / "decoded" / rows[1].split(",")[0]).read_text().splitlines()) == 10

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, Field
-from torchvision.utils import make_grid
 
 from ddif_core import ConfigError, DataError, DatasetInfo, LabelledData, Modality, StrictModel
 from ddif_image.datasets import DATASETS, ImageDataset
 from ddif_image.dsa import OPS, apply_dsa, sample_dsa_params
 from ddif_image.presets import PRESETS
+from ddif_image.render import MIN_TILE, PER_ROW, band_sheet, safe_name, save_png, upscale
 from ddif_image.zca import ZCA
 
 IDX_FILES = {
@@ -203,86 +201,88 @@ class ImageModality(Modality):
         return x if params is None else apply_dsa(x, params, slots)
 
     # ---- for people ----------------------------------------------------------------------------
+    export_formats = ("png",)
+
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) model-space images -> pixels in [0, 1] (un-whitened first when ZCA is on)."""
         if self._zca is not None:
             x = self._zca.unwhiten(x)
         return (x * self._std.to(x.device) + self._mean.to(x.device)).clamp_(0.0, 1.0)
 
-    def _to_uint8(self, x: torch.Tensor) -> np.ndarray:
-        """One normalised instance (C, H, W) -> (H, W, C) uint8 pixels."""
-        img = self.denormalize(x.detach().float().cpu()[None].clone())[0].mul_(255.0).round_().to(torch.uint8)
-        return img.permute(1, 2, 0).numpy()
+    def render(self, x: Any, y: torch.Tensor, out_dir: Path, purpose: str, fmt: str | None = None) -> list[Path]:
+        """PNGs: ``preview.png`` (a labelled band per class), ``<label>_<class>.png`` per class, ``compare.png``
+        (each instance at every resolution side by side) and one PNG per instance (``export``)."""
+        y = y.detach().cpu()
+        if purpose == "compare":
+            return [self._compare([self._pixels(v) for v in x], y, out_dir / "compare.png")]
+        pixels = self._pixels(x)
+        if purpose == "preview":
+            return [self._overview(pixels, y, out_dir / "preview.png")]
+        if purpose == "per-class":
+            return self._per_class(pixels, y, out_dir)
+        if purpose == "export":
+            if fmt not in (None, "png"):
+                raise ConfigError(f"modality 'image' exports png, not {fmt!r}")
+            return self._export(pixels, y, out_dir)
+        return []
 
-    def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
-        """A PNG grid: one row per class, up to ``max_per_class`` decoded instances per row."""
-        x = self.denormalize(x.detach().float().clone())
-        per_row = min(max_per_class, max(int((y == c).sum()) for c in y.unique()))
-        tiles = []
+    def _pixels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.denormalize(x.detach().float().cpu().clone())
+
+    def _title(self, c: int, shown: int, total: int) -> str:
+        more = f", {shown} shown" if shown < total else ""
+        return f"{c}: {self.class_names[c]} ({total}{more})"
+
+    def _overview(self, pixels: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 20) -> Path:
+        """One band per class, labelled, up to ``max_per_class`` instances upscaled to >= 64 px."""
+        tiles = upscale(pixels)
+        bands = []
         for c in range(self.info.num_classes):
-            items = x[y == c][:per_row]
-            blank = torch.ones(per_row - items.shape[0], *x.shape[1:])  # short rows padded with white
-            tiles.append(torch.cat([items, blank]))
-        _save_grid(torch.cat(tiles), per_row, path)
+            items = tiles[y == c]
+            bands.append((self._title(c, min(len(items), max_per_class), len(items)), list(items[:max_per_class])))
+        band_sheet(bands, path)
+        return Path(path.name)
 
-    def preview_classes(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path, max_per_class: int = 100) -> list[str]:
-        """``<label>_<class>.png`` per class: a square-ish grid of up to ``max_per_class`` of its instances."""
-        x = self.denormalize(x.detach().float().clone())
+    def _per_class(self, pixels: torch.Tensor, y: torch.Tensor, out_dir: Path, max_per_class: int = 100) -> list[Path]:
+        """``<label>_<class>.png``: one labelled sheet of up to ``max_per_class`` instances per class."""
+        tiles = upscale(pixels)
         names = []
         for c in range(self.info.num_classes):
-            items = x[y == c][:max_per_class]
+            items = tiles[y == c]
             if items.shape[0] == 0:
                 continue
-            name = f"{c:03d}_{_safe(self.class_names[c])}.png"
-            _save_grid(items, math.ceil(math.sqrt(items.shape[0])), out_dir / name)
+            name = Path(f"{c:03d}_{safe_name(self.class_names[c])}.png")
+            shown = min(len(items), max_per_class)
+            band_sheet([(self._title(c, shown, len(items)), list(items[:shown]))], out_dir / name,
+                       per_row=max(PER_ROW, math.ceil(math.sqrt(shown))))
             names.append(name)
         return names
 
-    def preview_compare(self, xs: list[torch.Tensor], y: torch.Tensor, path: Path, max_per_class: int = 5) -> None:
-        """Per class, up to ``max_per_class`` instances, each shown at every resolution of ``xs`` side by side.
-
-        Every version is drawn at the largest size with nearest-neighbour scaling, so pixels are
-        shown as they are (a coarse grid looks blocky, a field decoded on a fine grid does not).
-        """
-        side = max(max(v.shape[2], v.shape[3]) for v in xs)
-        shown = [F.interpolate(self.denormalize(v.detach().float().clone()), size=(side, side), mode="nearest")
-                 for v in xs]
-        per_class = min(max_per_class, max(int((y == c).sum()) for c in y.unique()))
-        tiles = []
+    def _compare(self, versions: list[torch.Tensor], y: torch.Tensor, path: Path, max_per_class: int = 5) -> Path:
+        """Per class, up to ``max_per_class`` instances, each at every resolution side by side, all drawn at the
+        largest size with nearest-neighbour scaling (a coarse grid looks blocky, a finely decoded field not)."""
+        largest = max(max(v.shape[2], v.shape[3]) for v in versions)
+        side = largest * max(1, math.ceil(MIN_TILE / largest))  # an integer factor of the finest grid
+        shown = [upscale(v, side) for v in versions]
+        sizes = " | ".join("x".join(map(str, v.shape[2:])) for v in versions)
+        bands, most = [], 1
         for c in range(self.info.num_classes):
-            idx = torch.nonzero(y == c).flatten()[:per_class].tolist()
-            for i in range(per_class):
-                for v in shown:
-                    tiles.append(v[idx[i]] if i < len(idx) else torch.ones_like(v[0]))
-        _save_grid(torch.stack(tiles), per_class * len(xs), path)
+            idx = torch.nonzero(y == c).flatten()[:max_per_class].tolist()
+            most = max(most, len(idx))
+            bands.append((f"{self._title(c, len(idx), int((y == c).sum()))}  [{sizes}]",
+                          [v[i] for i in idx for v in shown]))
+        band_sheet(bands, path, per_row=len(versions) * most)
+        return Path(path.name)
 
-    def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
-        """One PNG per instance under ``out_dir/<class>/``; returns the relative paths."""
-        from PIL import Image
-
-        out: list[str] = []
+    def _export(self, pixels: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[Path]:
+        """One PNG per instance at its own size, ``<label>_<class>/<index in class>.png``, in instance order."""
+        out: list[Path] = []
         counters: dict[int, int] = {}
-        for img, label in zip(x, y.tolist()):
-            folder = f"{label:03d}_{_safe(self.class_names[label])}"
-            (out_dir / folder).mkdir(parents=True, exist_ok=True)
+        for img, label in zip(pixels, y.tolist()):
+            folder = out_dir / f"{label:03d}_{safe_name(self.class_names[label])}"
+            folder.mkdir(parents=True, exist_ok=True)
             idx = counters.get(label, 0)
             counters[label] = idx + 1
-            arr = self._to_uint8(img)
-            rel = f"{folder}/{idx:05d}.png"
-            Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(out_dir / rel, format="PNG")
-            out.append(rel)
+            save_png(img, folder / f"{idx:05d}.png")
+            out.append((folder / f"{idx:05d}.png").relative_to(out_dir))
         return out
-
-
-def _safe(name: str) -> str:
-    """A class name as a portable file-name part."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name)
-
-
-def _save_grid(tiles: torch.Tensor, nrow: int, path: Path) -> None:
-    """Save images (N, C, H, W) in [0, 1] as one PNG grid with ``nrow`` per row (white padding)."""
-    from PIL import Image
-
-    grid = make_grid(tiles, nrow=nrow, padding=2, pad_value=1.0)
-    arr = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    Image.fromarray(arr[..., 0] if tiles.shape[1] == 1 else arr).save(path, format="PNG")  # L or RGB

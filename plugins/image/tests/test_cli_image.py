@@ -41,10 +41,11 @@ def test_run_eval_decode_end_to_end(capsys, idx_root, tmp_path):
     assert rc == 0, err
     metrics = json.loads(out)
     assert metrics["num_decoded"] == 20 and metrics["budget_allowed"] == 7840 and metrics["budget_used"] == 20 * 67
-    assert Image.open(out_dir / "preview.png").size == (2 * 30 + 2, 10 * 30 + 2)
+    # a labelled band per class (22 px title + 28 px fields drawn at 84 px); at least 320 px wide for the title
+    assert Image.open(out_dir / "preview.png").size == (320, 10 * (22 + 88 + 4))
     per_class = sorted(p.name for p in (out_dir / "previews").iterdir())
     assert len(per_class) == 10 and per_class[0] == "000_T-shirt_top.png"
-    assert Image.open(out_dir / "previews" / per_class[0]).size == (2 * 30 + 2, 30 + 2)  # 2 fields: 2x1 grid
+    assert Image.open(out_dir / "previews" / per_class[0]).size == (320, 22 + 88 + 4)  # 2 fields in one row
 
     rc, out, err = cli(capsys, "eval", out_dir, "--resolution", 36, "--runs", 1, "--epochs", 1, "--json", "-q")
     assert rc == 0, err
@@ -62,8 +63,8 @@ def test_run_eval_decode_end_to_end(capsys, idx_root, tmp_path):
     rows = (tmp_path / "png" / "labels.csv").read_text().splitlines()
     assert len(rows) == 21 and rows[1] == "000_T-shirt_top/00000.png,0,T-shirt/top"
     assert Image.open(tmp_path / "png" / "000_T-shirt_top" / "00000.png").size == (56, 56)
-    # side by side: per class 2 fields x (28 px shown at 56, 56 px)
-    assert Image.open(tmp_path / "png" / "preview.png").size == (4 * 58 + 2, 10 * 58 + 2)
+    # side by side: per class 2 fields x (28 px, 56 px), both drawn at 112 px (nearest, integer factors)
+    assert Image.open(tmp_path / "png" / "compare.png").size == (4 + 4 * 116, 10 * (22 + 116 + 4))
 
 
 def test_missing_data_root_is_one_sentence(capsys, tmp_path):

@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,16 +96,29 @@ def test_siamese_augmentation_through_the_modality(idx_root):
     assert none.sample_augmentation(4, torch.Generator()) is None and none.augment(x, None) is x
 
 
-def test_preview_and_export_write_real_pngs(idx_root, tmp_path):
+def test_render_writes_real_pngs(idx_root, tmp_path):
     mod = ImageModality(None, "fashion-mnist", idx_root)
     data = mod.load("test")
-    mod.preview(data.x, data.y, tmp_path / "p.png", max_per_class=2)
-    img = Image.open(tmp_path / "p.png")
-    assert img.mode == "L" and img.size == (2 * 30 + 2, 10 * 30 + 2)
-    files = mod.export(data.x[:3], data.y[:3], tmp_path / "out")
-    assert files[0] == "000_T-shirt_top/00000.png"
+    x = torch.cat([data.x[:12], data.x[12:13]])
+    y = torch.tensor([0] * 12 + [3])
+    assert mod.export_formats == ("png",)
+    assert mod.render(x, y, tmp_path, "preview") == [Path("preview.png")]
+    img = Image.open(tmp_path / "preview.png")
+    # 10 labelled bands; class 0 wraps its 12 instances (84 px each: 28 px x3) over two rows of 10
+    assert img.mode == "RGB" and img.size == (4 + 10 * 88, (22 + 2 * 88 + 4) + 9 * (22 + 88 + 4))
+    first = mod.denormalize(x[:1].clone())[0, 0].mul(255).round().to(torch.uint8).numpy()  # (28, 28)
+    tile = np.array(img)[22 : 22 + 84, 4 : 4 + 84]  # below the title, after the left margin
+    assert np.array_equal(tile[..., 0], np.repeat(np.repeat(first, 3, axis=0), 3, axis=1))  # nearest x3
+    assert np.array_equal(tile[..., 0], tile[..., 2])  # grey shown as grey
+    (tmp_path / "per").mkdir()
+    per = mod.render(x, y, tmp_path / "per", "per-class")
+    assert per == [Path("000_T-shirt_top.png"), Path("003_Dress.png")]
+    files = mod.render(x[:3], y[:3], tmp_path / "out", "export", "png")
+    assert files[0] == Path("000_T-shirt_top/00000.png") and len(files) == 3
     back = np.array(Image.open(tmp_path / "out" / files[0]))
     assert back.shape == (28, 28) and back[2, 10] == 250
+    with pytest.raises(ConfigError, match="exports png, not 'wav'"):
+        mod.render(x, y, tmp_path, "export", "wav")
 
 
 def test_zca_whitens_train_and_round_trips(idx_root):
