@@ -114,9 +114,9 @@ def write_json(path: Path, data: Any) -> None:
         tmp.write_text(text + "\n", encoding="utf-8")
 
 
-def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order (a fingerprint of the data)."""
-    h = hashlib.sha256()
+def tensor_digest(tensors: dict[str, torch.Tensor], meta_json: str = "") -> str:
+    """SHA-256 over the JSON metadata text and every tensor's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256(meta_json.encode())
     for name in sorted(tensors):
         t = tensors[name].detach().to("cpu").contiguous()
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
@@ -126,11 +126,12 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
 
 def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> str:
     """Save tensors (made contiguous, on CPU) with ``meta`` as JSON under the header key 'ddif' and the
-    :func:`tensor_digest` of the tensors under 'ddif_sha256'; returns that digest."""
+    :func:`tensor_digest` of both under 'ddif_sha256'; returns that digest."""
     clean = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    digest = tensor_digest(clean)
+    meta_json = json.dumps(meta)
+    digest = tensor_digest(clean, meta_json)
     with atomic_path(path) as tmp:
-        save_file(clean, str(tmp), metadata={"ddif": json.dumps(meta), CHECKSUM_KEY: digest})
+        save_file(clean, str(tmp), metadata={"ddif": meta_json, CHECKSUM_KEY: digest})
     return digest
 
 
@@ -138,7 +139,7 @@ def read_safetensors(path: Path, what: str, expected_digest: str | None = None
                      ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Load tensors and the 'ddif' JSON metadata; one clear error when the file is not ours, broken or damaged.
 
-    The tensors must match the checksum in the header (files written before checksums existed have
+    The tensors and metadata must match the checksum in the header (files written before checksums existed have
     none) and, when given, ``expected_digest`` (the one recorded in the run's config.json).
     """
     from safetensors import safe_open
@@ -158,12 +159,12 @@ def read_safetensors(path: Path, what: str, expected_digest: str | None = None
     if expected_digest is None:
         expected_digest = _recorded_digest(path)
     if stored is not None or expected_digest is not None:
-        actual = tensor_digest(tensors)
+        actual = tensor_digest(tensors, header["ddif"])
         for want in (stored, expected_digest):
             if want is not None and want != actual:
                 raise DataError(
-                    f"{what} {path} is damaged: its tensors do not match the SHA-256 checksum recorded when it "
-                    f"was written; restore it from a copy or rerun"
+                    f"{what} {path} is damaged: its tensors or metadata do not match the SHA-256 checksum recorded "
+                    f"when it was written; restore it from a copy or rerun"
                 )
     return tensors, meta
 
@@ -193,6 +194,8 @@ def read_json(path: Path, what: str) -> Any:
 def require_run_dir(path: Path) -> Path:
     """Check that ``path`` is a ddif run directory (has config.json); return it."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{path} is a file, not a run directory")
     if not path.is_dir():
         raise DataError(f"run directory {path} does not exist")
     if not (path / CONFIG_FILE).is_file():

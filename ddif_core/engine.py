@@ -72,9 +72,8 @@ def _run_info(config: RunConfig, registry: Registry) -> dict[str, Any]:
 def resume_config(run_dir: Path, device: str | None = None) -> RunConfig:
     """The saved config of ``run_dir`` (for ``ddif run --resume --out RUN``), with only the ``eval``
     keys the user set marked as set, so learned evaluation settings still apply."""
-    info = artifact.read_json(artifact.require_run_dir(run_dir) / artifact.CONFIG_FILE, "run config")
-    config = RunConfig.model_validate(info["config"])
-    ev = EvalSection.model_construct(_fields_set=set(info.get("eval_set", [])), **config.eval.model_dump())
+    config, eval_set = rundir.saved_config(run_dir)
+    ev = EvalSection.model_construct(_fields_set=eval_set, **config.eval.model_dump())
     # --out is the run dir: the path saved in its config.json (a moved copy, an edited file) is never used
     updates = {"out": str(run_dir), **({"device": device} if device else {})}
     return config.model_copy(update={"eval": ev, "run": config.run.model_copy(update=updates)})
@@ -89,16 +88,14 @@ def prepare_run_dir(config: RunConfig, resume: bool, registry: Registry) -> tupl
     """
     out = Path(config.run.out) if config.run.out else default_out(config)
     if resume:
-        artifact.require_run_dir(out)
-        info = artifact.read_json(out / artifact.CONFIG_FILE, "run config")
-        saved = RunConfig.model_validate(info["config"])
+        saved, eval_set = rundir.saved_config(out)
         diff = _first_difference(saved.to_dict(), config.to_dict(), ignore={("run", "device"), ("run", "out")})
         if diff:
             raise ConfigError(
                 f"--resume continues {out} with its saved settings, but '{diff[0]}' differs "
                 f"(saved {diff[1]!r}, given {diff[2]!r}); drop the option or start a new --out"
             )
-        return rundir.claim(out, resume=True), set(info.get("eval_set", []))
+        return rundir.claim(out, resume=True), eval_set
     rundir.claim(out, resume=False)
     info = _run_info(config.model_copy(update={"run": config.run.model_copy(update={"out": str(out)})}), registry)
     artifact.write_json(out / artifact.CONFIG_FILE, info)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ddif_core import artifact
 from ddif_core.errors import ConfigError, DataError, RunInterrupted, os_reason
@@ -127,6 +128,26 @@ def claim(out: Path, resume: bool) -> Path:
         raise ConfigError(f"run directory {out} already exists; pass --resume to continue it or choose another --out")
     state.claims.append(entry)
     return out
+
+
+def saved_config(run_dir: Path) -> tuple[Any, set[str]]:
+    """The :class:`~ddif_core.config.RunConfig` saved in ``run_dir/config.json`` and the ``eval`` keys the user
+    set (its ``eval_set``); one DataError naming the file when it holds neither."""
+    from pydantic import ValidationError
+
+    from ddif_core.config import RunConfig, describe_validation_error
+
+    path = artifact.require_run_dir(run_dir) / artifact.CONFIG_FILE
+    info = artifact.read_json(path, "run config")
+    if not isinstance(info, dict) or not isinstance(info.get("config"), dict):
+        raise DataError(f"{path} does not hold a ddif run config (expected a JSON object with a 'config' object)")
+    eval_set = info.get("eval_set", [])
+    if not isinstance(eval_set, list) or not all(isinstance(k, str) for k in eval_set):
+        raise DataError(f"{path} does not hold a valid ddif run config: 'eval_set' must be a list of setting names")
+    try:
+        return RunConfig.model_validate(info["config"]), set(eval_set)
+    except ValidationError as err:
+        raise DataError(f"{path} does not hold a valid ddif run config: {describe_validation_error(err)}") from None
 
 
 def interrupted_message(path: Path) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ddif_core import artifact, limits
+from ddif_core import artifact, limits, rundir
 from ddif_core.config import RunConfig, describe_validation_error, parse_set
 from ddif_core.errors import ConfigError, DataError, os_reason
 from ddif_core.outputs import evaluate_synthetic, resolve_eval
@@ -22,11 +22,7 @@ from ddif_core.synthetic import SyntheticSet
 def load_run(run_dir: Path, registry: Registry | None = None) -> tuple[RunConfig, SyntheticSet]:
     """The saved config and synthetic set of a finished run."""
     run_dir = artifact.require_run_dir(run_dir)
-    info = artifact.read_json(run_dir / artifact.CONFIG_FILE, "run config")
-    try:
-        config = RunConfig.model_validate(info["config"])
-    except Exception:
-        raise DataError(f"{run_dir / artifact.CONFIG_FILE} does not hold a valid ddif run config") from None
+    config, _ = rundir.saved_config(run_dir)
     if not (run_dir / artifact.SYNTHETIC_FILE).exists():
         raise DataError(
             f"{run_dir} has no {artifact.SYNTHETIC_FILE} yet (the run did not finish); continue it with "
@@ -148,8 +144,8 @@ def _resolved_eval(run_dir: Path, config: RunConfig, synthetic: SyntheticSet) ->
     """The run's evaluation settings as resolved when it finished (user-set + learned)."""
     if "eval" in synthetic.meta:
         return dict(synthetic.meta["eval"])
-    saved = artifact.read_json(run_dir / artifact.CONFIG_FILE, "run config")  # artifacts of older versions
-    return resolve_eval(config.eval, saved.get("eval_set", []), synthetic.meta.get("eval_defaults", {})).model_dump()
+    _, eval_set = rundir.saved_config(run_dir)  # artifacts of older versions
+    return resolve_eval(config.eval, sorted(eval_set), synthetic.meta.get("eval_defaults", {})).model_dump()
 
 
 def _check_classes(modality: Any, synthetic: SyntheticSet, run_dir: Path) -> None:

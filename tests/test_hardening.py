@@ -36,8 +36,14 @@ def test_safetensors_carry_a_checksum_and_damage_is_refused(tmp_path):
     artifact.write_safetensors(path, {"a": torch.arange(6.0), "b": torch.ones(2, dtype=torch.int64)}, {"k": 1})
     tensors, meta = artifact.read_safetensors(path, "thing")
     assert meta == {"k": 1} and torch.equal(tensors["a"], torch.arange(6.0))
+    raw = path.read_bytes()
+    assert raw.count(b'{\\"k\\": 1}') == 1
+    path.write_bytes(raw.replace(b'{\\"k\\": 1}', b'{\\"k\\": 2}'))  # the metadata edited, same length
+    with pytest.raises(DataError, match="is damaged"):
+        artifact.read_safetensors(path, "thing")
+    path.write_bytes(raw)
     _flip_last_byte(path)  # tensor bytes changed, header intact
-    with pytest.raises(DataError, match=r"^thing .*x\.safetensors is damaged: its tensors do not match"):
+    with pytest.raises(DataError, match=r"^thing .*x\.safetensors is damaged: its tensors or metadata do not match"):
         artifact.read_safetensors(path, "thing")
 
 
@@ -45,7 +51,7 @@ def test_run_records_the_artifact_checksum_in_config_json(tmp_path, registry):
     d = run(config(tmp_path), quiet=True, registry=registry).run_dir
     info = json.loads((d / "config.json").read_text())
     tensors, meta = artifact.read_safetensors(d / artifact.SYNTHETIC_FILE, "synthetic set")
-    assert info["checksums"][artifact.SYNTHETIC_FILE] == artifact.tensor_digest(tensors)
+    assert info["checksums"][artifact.SYNTHETIC_FILE] == artifact.tensor_digest(tensors, json.dumps(meta))
     # the file rewritten without its header checksum (other values) is still caught through config.json
     tensors["labels"] = tensors["labels"].flip(0)
     save_file(tensors, str(d / artifact.SYNTHETIC_FILE), metadata={"ddif": json.dumps(meta)})
@@ -220,3 +226,21 @@ def test_eval_checks_metrics_json_before_training(tmp_path, registry, monkeypatc
     (d / "metrics.json").write_text('{"accuracy_mean": "high"}')
     with pytest.raises(DataError, match="is not a ddif metrics file"):
         evaluate_run(d, registry=registry, quiet=True)
+
+
+def test_resume_of_an_edited_config_json_is_one_sentence(tmp_path, registry):
+    d = run(config(tmp_path), quiet=True, registry=registry).run_dir
+    info = json.loads((d / "config.json").read_text())
+    info["config"]["eval"]["lr"] = -1
+    (d / "config.json").write_text(json.dumps(info))
+    with pytest.raises(DataError, match=r"config\.json does not hold a valid ddif run config: invalid value -1 for "
+                                        r"'eval\.lr'"):
+        rundir.saved_config(d)
+    info["config"]["eval"]["lr"] = 0.1
+    info["eval_set"] = 5
+    (d / "config.json").write_text(json.dumps(info))
+    with pytest.raises(DataError, match="'eval_set' must be a list of setting names"):
+        run(config(tmp_path), resume=True, quiet=True, registry=registry)
+    (d / "config.json").write_text("[]")
+    with pytest.raises(DataError, match="does not hold a ddif run config"):
+        run(config(tmp_path), resume=True, quiet=True, registry=registry)

@@ -42,6 +42,7 @@ IDX_TYPES: dict[int, np.dtype] = {
 
 _CODE_OF_KIND: dict[tuple[str, int], int] = {(dt.kind, dt.itemsize): code for code, dt in IDX_TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 16 * 2**20
 
 
 class IDXError(ValueError):
@@ -141,14 +142,13 @@ def _read_stream(path: Path, f: BinaryIO, file_size: int | None) -> np.ndarray:
             f"IDX file {path} declares {dtype.name} data of shape {dims}, {expected} bytes, more than the "
             f"{MAX_BYTES // 2**30} GiB this reader accepts"
         )
-    buf = np.empty(count, dtype=dtype)
-    view = memoryview(buf).cast("B")
-    got = 0
-    while got < expected:
-        n = f.readinto(view[got:])  # type: ignore[attr-defined]
-        if not n:
+    data = bytearray()  # grown as bytes arrive: a header that lies about the size costs what the stream holds
+    while len(data) < expected:
+        chunk = f.read(min(_CHUNK, expected - len(data)))
+        if not chunk:
             break
-        got += n
+        data += chunk
+    got = len(data)
     if got < expected:
         raise IDXError(
             f"IDX file {path} is truncated: its header declares {dtype.name} data of shape {dims}, "
@@ -161,7 +161,7 @@ def _read_stream(path: Path, f: BinaryIO, file_size: int | None) -> np.ndarray:
             f"IDX file {path} has {more} after the data: its header declares {dtype.name} data of shape "
             f"{dims}, {expected} data bytes"
         )
-    return buf.astype(dtype.newbyteorder("="), copy=False).reshape(dims)
+    return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="), copy=False).reshape(dims)
 
 
 def read_idx_labels(path: Path, num_classes: int, count: int | None = None) -> np.ndarray:
