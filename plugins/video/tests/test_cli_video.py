@@ -121,3 +121,20 @@ def test_without_a_preset_the_budget_fills_with_table_8_fields(capsys, tmp_path)
     data = json.loads(out)
     assert data["params_per_field"] == 8483 and data["fields_per_class"] == 70  # 602,112 // 8,483
     assert (data["layers"], data["width"]) == (6, 40)
+
+
+def test_dc_with_dropout_then_eval_at_other_resolutions(capsys, tmp_path, cache_env):
+    """DC's per-class vmap runs ConvNet3D with its dropout; --resolution S changes space only, TxHxW all three."""
+    from ddif_video.shapes import write_dataset
+
+    data = tmp_path / "shapes"
+    write_dataset(data, classes=2, per_class=3, seed=0, width=64, height=48, length=12)
+    run = tmp_path / "run"
+    rc, out, err = cli(capsys, "run", "--modality", "video", "--preset", "tiny", "--loss", "dc", "--data-root", data,
+                       "--out", run, "--device", "cpu", "-q", "--json", "--set", "modality.size=16")
+    assert rc == 0, err
+    assert json.loads(out)["num_decoded"] == 4
+    for res, expected in (("24", [8, 24, 24]), ("4x24x24", [4, 24, 24])):
+        rc, out, err = cli(capsys, "eval", run, "--resolution", res, "--runs", 1, "--epochs", 1, "--json", "-q")
+        assert rc == 0, err
+        assert json.loads(out)["resolution"] == expected
