@@ -102,7 +102,7 @@ class ArrayDataset(Dataset):
         if array.ndim < 3:
             raise ValueError(f"array must be (N, m, N_1, ...), got shape {array.shape}")
         self.array = array
-        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.int64).reshape(-1)
+        self.labels = torch.as_tensor(np.array(labels, dtype=np.int64)).reshape(-1)  # a copy: labels are small
         if self.labels.shape[0] != array.shape[0]:
             raise ValueError(f"{array.shape[0]} instances but {self.labels.shape[0]} labels")
         self.class_names = list(class_names)

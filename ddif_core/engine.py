@@ -9,6 +9,7 @@ evaluation, metrics); this module holds the run directory and the order of the s
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from dataclasses import dataclass
@@ -123,6 +124,18 @@ def run(config: RunConfig, resume: bool = False, quiet: bool = False, registry: 
         return _run(config, resume, quiet, registry)
 
 
+def working_set(synthetic: Any, matcher: Any, ctx: Any) -> dict[str, tuple[int, str]]:
+    """What the run will hold besides the stored parameters, in bytes, with the option lowering each:
+    the parameterization's warm-up and decoded set, and one real batch of every class (float32)."""
+    held = dict(synthetic.memory_estimate())
+    per_class = getattr(matcher.options, "batch_real", None)
+    if per_class:
+        smallest = int(ctx.real.counts.min())
+        batch = ctx.num_classes * min(int(per_class), smallest) * math.prod(ctx.sample_shape) * 4
+        held["real batches"] = (batch, "matcher.batch_real")
+    return held
+
+
 def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None) -> RunResult:
     if not config.run.out:
         config = config.model_copy(update={"run": config.run.model_copy(update={"out": str(default_out(config))})})
@@ -141,6 +154,7 @@ def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None
     synthetic.bind_modality(parts.modality)
     ctx = session.matcher_context(Path(config.run.out).parent / ".cache")  # type: ignore[arg-type]
     parts.matcher.check_resources(ctx, synthetic)  # an impossible run fails now, before anything is written
+    limits.check_working_set(working_set(synthetic, parts.matcher, ctx), session.device)
     run_dir, user_eval = prepare_run_dir(config, resume, parts.registry)
     console.log(
         f"ddif: {parts.modality.name}/{parts.modality.dataset} ipc={config.run.ipc} param={config.run.param} "

@@ -93,4 +93,21 @@ def run_bytes(budget_used: int, num_items: int, sample_shape: tuple[int, ...]) -
     return BYTES_PER_STORED_PARAM * int(budget_used) + tensor_bytes(num_items, *sample_shape)
 
 
-__all__ = ["available_bytes", "check_memory", "run_bytes", "tensor_bytes"]
+def check_working_set(parts: dict[str, tuple[int, str]], device: object = None) -> int:
+    """Refuse a run whose largest phase does not fit: ``parts`` maps what is held to (bytes, the option
+    that lowers it); the warm-up happens before, not with, the matching (decoded set + real batches).
+
+    :returns: the bytes of the larger phase.
+    """
+    warm = {k: v for k, v in parts.items() if k == "warm-up"}
+    rest = {k: v for k, v in parts.items() if k != "warm-up"}
+    phases = [p for p in (warm, rest) if p]
+    worst = max(phases, key=lambda p: sum(b for b, _ in p.values()))
+    total = sum(b for b, _ in worst.values())
+    biggest = max(worst, key=lambda k: worst[k][0])
+    held = ", ".join(f"{k} {_gib(b)}" for k, (b, _) in worst.items())
+    check_memory(total, f"this run ({held})", f"lower {worst[biggest][1]}", device)
+    return total
+
+
+__all__ = ["available_bytes", "check_memory", "check_working_set", "run_bytes", "tensor_bytes"]

@@ -8,6 +8,7 @@ is the j-th item of class c.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,6 +135,15 @@ class Parameterization(torch.nn.Module, ABC):
     def num_stored_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def memory_estimate(self) -> dict[str, tuple[int, str]]:
+        """Bytes the run holds for this set beyond its parameters, by what holds them, each with the
+        option that lowers it: ``{"warm-up": (bytes, option), "decoded set": (bytes, option)}``.
+
+        The base counts the decoded set with its gradient (a matcher step decoding every item).
+        """
+        values = self.num_items * math.prod(self.sample_shape) * 4
+        return {"decoded set": (2 * values, "--ipc")}
+
     @classmethod
     def from_state(cls, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
                    tensors: dict[str, torch.Tensor]) -> "Parameterization":
@@ -231,6 +241,20 @@ class DDiFParameterization(Parameterization):
             def report(done: int, total: int, mse: float) -> None:
                 progress("warm-up", done, total, mse)
         self.bank.fit(self.sample_shape[1:], targets, o.warmup_steps, o.warmup_lr, progress=report)
+
+    def memory_estimate(self) -> dict[str, tuple[int, str]]:
+        """The warm-up keeps the activations of one chunk of fields (:meth:`FieldBank.fit`) with its
+        targets; a decode of every field with gradients keeps its activations, or only its output
+        above ``recompute_bytes`` (recomputation)."""
+        bank, k = self.bank, self.num_items
+        p = math.prod(self.sample_shape[1:])
+        per_field = bank.activation_bytes(p)
+        chunk = k if bank.recompute_bytes <= 0 else max(1, min(k, bank.recompute_bytes // per_field))
+        values = k * math.prod(self.sample_shape) * 4
+        decoded = per_field * k if per_field * k <= bank.recompute_bytes or bank.recompute_bytes <= 0 else 2 * values
+        warm_up = chunk * (per_field + 3 * p * self.sample_shape[0] * 4)  # activations, targets, error, grad
+        option = "param.fields_per_class" if chunk > 1 else "param.width"
+        return {"warm-up": (warm_up, option), "decoded set": (decoded + values, "param.fields_per_class")}
 
     def decode(self, index: torch.Tensor | None = None, shape: tuple[int, ...] | None = None) -> torch.Tensor:
         shape = tuple(shape) if shape is not None else self.sample_shape

@@ -73,3 +73,25 @@ def test_load_at_resizes_batches_lazily():
     small = mod.load_at("test", (1, 4, 6))
     assert small.sample_shape == (1, 4, 6) and small.get(torch.tensor([0, 1])).shape == (2, 1, 4, 6)
     assert torch.equal(small.labels, mod.load("test").labels)
+
+
+def test_run_that_cannot_hold_its_working_set_stops_before_the_run_dir(tmp_path, registry, monkeypatch):
+    from ddif_core import limits
+    from ddif_core.config import build_config
+    from ddif_core.engine import run
+    from ddif_core.testing import ToyModality
+
+    sets = ["param.warmup_steps=2", "distill.iterations=1", "eval.runs=1", "eval.epochs=1", "eval.net=mlp",
+            "modality.per_class=40"]
+
+    def cfg(*extra):
+        return build_config({"modality": "toy", "loss": "dm", "out": str(tmp_path / "run"), "device": "cpu"}, None,
+                            [*sets, *extra], ToyModality.presets)
+
+    # toy 1x8x8: a real batch of 40 per class is 3 x 40 x 256 B = 30 KiB, the largest part held
+    monkeypatch.setattr(limits, "available_bytes", lambda: 16 * 1024)
+    with pytest.raises(ConfigError, match=r"^this run \(.*real batches 30\.0 KiB.*lower matcher\.batch_real$"):
+        run(cfg("matcher.batch_real=40"), quiet=True, registry=registry)
+    assert not (tmp_path / "run").exists()
+    monkeypatch.setattr(limits, "available_bytes", lambda: 64 * 1024)
+    assert run(cfg("matcher.batch_real=12"), quiet=True, registry=registry).metrics["runs"] == 1
