@@ -1,5 +1,5 @@
 # `make demo` and `make test` do all set-up on a fresh machine: a virtual environment with ddif-core and
-# the plugins (image, video, voxel) installed in editable mode (pip; torch comes from the ordinary index), then the job.
+# the plugins (image, video, audio, voxel) installed in editable mode (pip; torch comes from the ordinary index), then the job.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

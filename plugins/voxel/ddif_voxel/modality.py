@@ -170,6 +170,20 @@ class VoxelModality(Modality):
         return ArrayDataset(arrays["grids"][:n], np.array(arrays["labels"][:n]), list(self.class_names),
                             transform=lambda x: x.sub_(mean).div_(std))
 
+    def load_at(self, split: str, shape: tuple[int, ...]) -> ArrayDataset:
+        """``split`` voxelised from its files at another cubic resolution (cached like the native one), standardised
+        with the statistics of the run's own training split; non-cubic shapes are resized (:meth:`resize`)."""
+        spatial = tuple(int(s) for s in shape[1:])
+        if tuple(shape) == tuple(self.sample_shape):
+            return self.load(split)
+        if shape[0] != 1 or len(spatial) != 3 or len(set(spatial)) != 1:
+            return super().load_at(split, shape)  # type: ignore[return-value]
+        if self._stats is None:
+            self.load("train")
+        other = VoxelModality(self._opts.model_copy(update={"resolution": spatial[0]}), self.dataset, self.data_root)
+        other._stats, other._layout = self._stats, self._layout
+        return other.load(split)
+
     def state(self) -> dict[str, torch.Tensor]:
         if self._stats is None:
             return {}

@@ -14,7 +14,7 @@ from voxel_files import make_mesh_folder, make_modelnet_meshes, make_resampled, 
 
 
 def _opts(tmp_path: Path, **kw) -> VoxelOptions:
-    return VoxelOptions(resolution=8, points=500, cache_dir=str(tmp_path / "cache"), **kw)
+    return VoxelOptions(**{"resolution": 8, "points": 500, "cache_dir": str(tmp_path / "cache"), **kw})
 
 
 @pytest.mark.parametrize("dataset, make", [
@@ -134,3 +134,15 @@ def test_render_preview_per_class_compare_export(tmp_path: Path, capsys) -> None
     assert mod.render(x, y, out, "export")[0].suffix == ".obj"  # obj is the default
     with pytest.raises(ConfigError, match="--format stl"):
         mod.render(x, y, out, "export", "stl")
+
+
+def test_load_at_voxelises_the_files_at_the_new_resolution(tmp_path: Path) -> None:
+    root = make_modelnet_meshes(tmp_path)
+    mod = VoxelModality(_opts(tmp_path), "modelnet10", root)
+    fine = mod.load_at("test", (1, 16, 16, 16))
+    assert fine.sample_shape == (1, 16, 16, 16) and fine.labels.tolist() == [0, 1, 2]
+    direct = VoxelModality(_opts(tmp_path, resolution=16), "modelnet10", root)
+    direct._stats = mod._stats  # the run's standardisation, not the 16^3 training split's
+    assert torch.equal(fine.get(torch.arange(3)), direct.load("test").get(torch.arange(3)))
+    assert mod.load_at("test", (1, 8, 8, 8)).sample_shape == (1, 8, 8, 8)
+    assert mod.load_at("test", (1, 8, 4, 8)).get(torch.arange(1)).shape == (1, 1, 8, 4, 8)
