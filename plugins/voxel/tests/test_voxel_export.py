@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ddif_voxel.export import grid_to_mesh, write_mesh
 from ddif_voxel.render import projections, save_png, sheet, tile
@@ -58,3 +59,26 @@ def test_projections_front_side_top(tmp_path: Path) -> None:
     from PIL import Image
 
     assert Image.open(tmp_path / "p.png").size == (image.shape[1], image.shape[0])
+
+
+def test_field_fitted_to_a_ball_exports_a_closed_mesh_of_its_volume() -> None:
+    import trimesh
+
+    from ddif_core import FieldBank
+
+    torch.manual_seed(0)
+    r = 16
+    ball = torch.from_numpy(_ball(r, 0.35))  # (R, R, R) occupancy
+    bank = FieldBank(1, 3, 1, 3, 20, w0=40.0, w0_first=30.0, generator=torch.Generator().manual_seed(0))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one small field: a second thread only waits (and spins on a loaded machine)
+    try:
+        bank.fit((r, r, r), ball.reshape(1, -1, 1), steps=200, lr=5e-4)
+    finally:
+        torch.set_num_threads(threads)
+    with torch.no_grad():
+        decoded = bank.decode_grid((r, r, r)).reshape(r, r, r)  # the field on the same grid
+    vertices, faces = grid_to_mesh(decoded.numpy())
+    mesh = trimesh.Trimesh(vertices, faces)
+    assert mesh.is_watertight
+    assert abs(mesh.volume / (4 / 3 * np.pi * 0.35 ** 3) - 1) < 0.1
