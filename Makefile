@@ -1,5 +1,5 @@
 # `make demo` and `make test` do all set-up on a fresh machine: a virtual environment with ddif-core and
-# ddif-image installed in editable mode (pip; torch comes from the ordinary index), then the job.
+# the plugins (image, video, audio, voxel) installed in editable mode (pip; torch comes from the ordinary index), then the job.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -11,9 +11,9 @@ FMNIST := /usr/share/datasets/fashion-mnist
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml plugins/image/pyproject.toml plugins/video/pyproject.toml plugins/audio/pyproject.toml
+$(STAMP): pyproject.toml plugins/image/pyproject.toml plugins/video/pyproject.toml plugins/audio/pyproject.toml plugins/voxel/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e . -e plugins/image -e plugins/video -e plugins/audio 'pytest>=7'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e . -e plugins/image -e plugins/video -e plugins/audio -e plugins/voxel 'pytest>=7'
 	touch $(STAMP)
 
 # Debian's dataset-fashion-mnist holds the real Fashion-MNIST IDX files used by the demo.
