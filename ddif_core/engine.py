@@ -164,6 +164,7 @@ def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None
     progress.timings["eval_s"] = result.seconds
     metrics = run_metrics(result, budget, resolved, int(x_syn.shape[0]), config.distill.iterations,
                           progress.losses, progress.timings, session.device)
+    metrics["optimizer"] = synthetic.optimizer_settings(config.distill.lr, type(parts.matcher).pixel_baseline).as_dict()
     artifact.write_json(run_dir / artifact.METRICS_FILE, metrics)
     return RunResult(run_dir, metrics)
 
@@ -171,8 +172,9 @@ def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None
 def _distil(session: Session, synthetic: Any, ctx: Any, run_dir: Path, resume: bool, load_s: float) -> Progress:
     """Warm-up (or restore the last checkpoint) and run the matcher iterations."""
     config, matcher = session.config, session.parts.matcher
-    lr = session.parts.param_options.lr or config.distill.lr  # a parameterization may set its own
-    optimizers = Optimizers.build(synthetic, matcher, lr)
+    # the parameterization picks its optimiser (vanilla: the loss's original pixel optimiser, no branch on the loss)
+    settings = synthetic.optimizer_settings(config.distill.lr, type(matcher).pixel_baseline)
+    optimizers = Optimizers.build(synthetic, matcher, settings.lr, settings)
     matcher.prepare(ctx)
     progress = restore_checkpoint(run_dir, synthetic, matcher, optimizers) if resume else None
     if progress is not None:
