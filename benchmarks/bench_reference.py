@@ -73,7 +73,7 @@ def main() -> None:
                 "params_per_item": m["params_per_item"],
                 "budget": f"{m['budget_used']}/{m['budget_allowed']}",
                 "param_settings": config["param"],
-                "distill_lr": config["distill"]["lr"],
+                "optimizer": m.get("optimizer"),
                 "final_loss": m.get("final_loss"),
                 "wall_s_under_load": round(wall, 1),
                 "timings_s_under_load": {k: round(v, 1) for k, v in m["timings"].items()},
