@@ -222,7 +222,7 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: str | None, runs: int |
         ratio = res["accuracy_drop_ratio"]
         lines.append(
             f"original     {res['accuracy_original']:.2f} % at {'x'.join(map(str, res['original_resolution']))} "
-            f"(from {res['accuracy_original_source']}; difference {res['accuracy_difference']:+.2f}, "
+            f"(from {res['accuracy_original_source']}; Diff = ACC_org - ACC_test {res['accuracy_difference']:+.2f}, "
             f"drop ratio {'n/a' if ratio is None else format(ratio, '.3f')})"
         )
     _emit(res, as_json, lines)

@@ -55,7 +55,7 @@ class RunSection(StrictModel):
 
 class DistillSection(StrictModel):
     iterations: int = Field(1000, ge=0, le=10_000_000, description="Outer matching iterations after the warm-up.")
-    lr: float = Field(1e-4, gt=0, description="Adam learning rate of the stored parameters.")
+    lr: float = Field(1e-4, gt=0, description="Adam learning rate of the stored parameters (vanilla: see param.optimizer).")
     checkpoint_every: int = Field(50, ge=1, le=10_000_000, description="Write a checkpoint every this many iterations.")
     log_every: int = Field(10, ge=1, le=10_000_000, description="Report the loss every this many iterations.")
 

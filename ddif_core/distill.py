@@ -18,7 +18,7 @@ import torch
 from ddif_core import artifact
 from ddif_core.errors import TrainingError
 from ddif_core.matcher import Matcher, MatcherContext, ParamGroup
-from ddif_core.parameterization import Parameterization
+from ddif_core.parameterization import OptimizerSettings, Parameterization
 from ddif_core.session import Console
 
 
@@ -27,9 +27,12 @@ def iteration_seed(seed: int, iteration: int) -> int:
     return (seed * 1_000_003 + iteration * 7_919 + 17) % (2**63 - 1)
 
 
-def stored_optimizer(synthetic: Parameterization, lr: float) -> torch.optim.Optimizer:
-    """The optimiser of the stored parameters (fields or values): Adam at ``lr``."""
-    return torch.optim.Adam(synthetic.parameters(), lr=lr)
+def stored_optimizer(synthetic: Parameterization, lr: float,
+                     settings: OptimizerSettings | None = None) -> torch.optim.Optimizer:
+    """The optimiser of the stored parameters (fields or values): ``settings`` (from
+    :meth:`~ddif_core.parameterization.Parameterization.optimizer_settings`), else Adam at ``lr``."""
+    settings = settings or OptimizerSettings("adam", lr)
+    return settings.build([{"params": list(synthetic.parameters()), "lr": settings.lr}])
 
 
 def group_optimizer(group: ParamGroup) -> torch.optim.Optimizer:
@@ -48,8 +51,9 @@ class Optimizers:
     groups: list[tuple[ParamGroup, torch.optim.Optimizer]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, synthetic: Parameterization, matcher: Matcher, lr: float) -> "Optimizers":
-        return cls(stored_optimizer(synthetic, lr), [(g, group_optimizer(g)) for g in matcher.param_groups()])
+    def build(cls, synthetic: Parameterization, matcher: Matcher, lr: float,
+              settings: OptimizerSettings | None = None) -> "Optimizers":
+        return cls(stored_optimizer(synthetic, lr, settings), [(g, group_optimizer(g)) for g in matcher.param_groups()])
 
     def all(self) -> list[torch.optim.Optimizer]:
         return [self.stored, *(opt for _, opt in self.groups)]

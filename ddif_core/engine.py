@@ -177,6 +177,7 @@ def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None
                           progress.losses, progress.timings, session.device)
     # which data the figures are on (a generated stand-in must never read as the real dataset)
     metrics = {"modality": parts.modality.name, "dataset": parts.modality.dataset, **metrics}
+    metrics["optimizer"] = synthetic.optimizer_settings(config.distill.lr, type(parts.matcher).pixel_baseline).as_dict()
     artifact.write_json(run_dir / artifact.METRICS_FILE, metrics)
     return RunResult(run_dir, metrics)
 
@@ -184,8 +185,9 @@ def _run(config: RunConfig, resume: bool, quiet: bool, registry: Registry | None
 def _distil(session: Session, synthetic: Any, ctx: Any, run_dir: Path, resume: bool, load_s: float) -> Progress:
     """Warm-up (or restore the last checkpoint) and run the matcher iterations."""
     config, matcher = session.config, session.parts.matcher
-    lr = session.parts.param_options.lr or config.distill.lr  # a parameterization may set its own
-    optimizers = Optimizers.build(synthetic, matcher, lr)
+    # the parameterization picks its optimiser (vanilla: the loss's original pixel optimiser, no branch on the loss)
+    settings = synthetic.optimizer_settings(config.distill.lr, type(matcher).pixel_baseline)
+    optimizers = Optimizers.build(synthetic, matcher, settings.lr, settings)
     matcher.prepare(ctx)
     progress = restore_checkpoint(run_dir, synthetic, matcher, optimizers) if resume else None
     if progress is not None:

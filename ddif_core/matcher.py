@@ -112,6 +112,10 @@ class Matcher(ABC):
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Options: ClassVar[type[MatcherOptions]] = MatcherOptions
+    #: The optimiser the loss's original authors used on pixels, e.g. ``{"optimizer": "sgd", "lr": 1.0,
+    #: "momentum": 0.5}``: the defaults of the pixel baseline (``--param vanilla``), so that the baseline
+    #: is as strong as its own authors made it. Empty: Adam at ``distill.lr``.
+    pixel_baseline: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, options: MatcherOptions | None = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -59,6 +59,26 @@ class ParamOptions(StrictModel):
     """Base of every parameterization's options: what the engine reads from any of them."""
 
     lr: float | None = Field(None, gt=0, description="Learning rate of the stored parameters (default distill.lr).")
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """How the engine steps the stored parameters: ``adam`` or ``sgd`` (with momentum) at ``lr``."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    momentum: float = 0.0
+
+    def build(self, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
+        """The optimiser over ``groups`` (each may set its own ``lr``)."""
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=self.lr, momentum=self.momentum)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(groups, lr=self.lr)
+        raise ConfigError(f"param.optimizer must be adam or sgd, got '{self.optimizer}'")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer, "lr": self.lr, "momentum": self.momentum}
 
 
 class Parameterization(torch.nn.Module, ABC):
@@ -143,6 +163,13 @@ class Parameterization(torch.nn.Module, ABC):
         """
         values = self.num_items * math.prod(self.sample_shape) * 4
         return {"decoded set": (2 * values, "--ipc")}
+
+    def optimizer_settings(self, default_lr: float, baseline: Mapping[str, Any] | None = None) -> OptimizerSettings:
+        """The optimiser of the stored parameters: Adam at ``param.lr`` (default ``default_lr``, the
+        run's ``distill.lr``). ``baseline`` is the loss's original pixel optimiser
+        (:attr:`ddif_core.matcher.Matcher.pixel_baseline`), which only input-sized
+        parameterizations (vanilla) follow."""
+        return OptimizerSettings("adam", float(getattr(self.options, "lr", None) or default_lr))
 
     @classmethod
     def from_state(cls, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
@@ -263,6 +290,17 @@ class DDiFParameterization(Parameterization):
 
 
 class VanillaOptions(ParamOptions):
+    optimizer: Literal["adam", "sgd"] | None = Field(
+        None, description="Optimiser of the stored values (default: the loss's original pixel optimiser, e.g. DM's "
+                          "SGD; Adam for a loss that declares none)."
+    )
+    lr: float | None = Field(
+        None, gt=0, description="Learning rate of the stored values (default: the loss's original image lr when the "
+                                "optimiser is its own, else distill.lr)."
+    )
+    momentum: float | None = Field(
+        None, ge=0, lt=1, description="SGD momentum (default: the loss's original, else 0)."
+    )
     upsample: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear", "area"] | None = Field(
         None, description="Resampling when decoding at another resolution (default: the modality's choice)."
     )
@@ -284,6 +322,18 @@ class VanillaParameterization(Parameterization):
     def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
                   table: dict[int, tuple[int, ...]]) -> Plan:
         return Plan(per_class=ipc, params_per_item=values_per_instance(sample_shape), settings={})
+
+    def optimizer_settings(self, default_lr: float, baseline: Mapping[str, Any] | None = None) -> OptimizerSettings:
+        """The loss's original pixel optimiser (``baseline``: DM SGD lr 1 momentum 0.5, DC SGD lr 0.1
+        momentum 0.5, TM SGD momentum 0.5 at MTT's image lr), each key overridable by ``param.optimizer``,
+        ``param.lr``, ``param.momentum``; Adam at ``distill.lr`` for a loss that declares none."""
+        o: VanillaOptions = self.options  # type: ignore[assignment]
+        base = dict(baseline or {})
+        name = o.optimizer or base.get("optimizer", "adam")
+        own = name == base.get("optimizer")  # the baseline's lr/momentum belong to its optimiser only
+        lr = o.lr or (base.get("lr") if own else None) or default_lr
+        momentum = o.momentum if o.momentum is not None else (base.get("momentum", 0.0) if own else 0.0)
+        return OptimizerSettings(name, float(lr), float(momentum))
 
     def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
         with torch.no_grad():

@@ -56,9 +56,9 @@ def evaluate_run(
     """
     config, synthetic = load_run(Path(run_dir), registry)
     saved_metrics = _read_metrics(Path(run_dir))  # a damaged file is reported now, not after the training
-    updates = _eval_updates(sets, net=net, runs=runs, epochs=epochs)
+    updates, net_updates = _eval_updates(sets, net=net, runs=runs, epochs=epochs)
     config = _eval_config(config, _resolved_eval(Path(run_dir), config, synthetic), updates,
-                          {"device": device, "data_root": data_root})
+                          {"device": device, "data_root": data_root}, net_updates)
     parts = resolve_parts(config, registry)
     dev = resolve_device(config.run.device)
     prepare_process(dev)
@@ -88,7 +88,8 @@ def evaluate_run(
     if "upsample" in type(param_options).model_fields:
         out["upsample"] = param_options.upsample
     if shape != native:
-        org = _saved_original(saved_metrics, result.net, config, bool(updates.keys() - {"net", "runs", "epochs"}))
+        changed = bool(updates.keys() - {"net", "runs", "epochs"}) or bool(net_updates)
+        org = _saved_original(saved_metrics, result.net, config, changed)
         out.update(_compared_with_original(result.mean, org, lambda: score(native)[0].mean))
     return out
 
@@ -106,36 +107,40 @@ def _bind_saved_set(modality: Any, synthetic: SyntheticSet, run_dir: Path, upsam
 
 
 def _compared_with_original(accuracy: float, original: float | None, measure: Any) -> dict[str, Any]:
-    """Table 13's columns: ACC_org (saved, else ``measure()``d now), the difference and the drop ratio."""
+    """Table 13's columns: ACC_org (saved, else ``measure()``d now), Diff = ACC_org - ACC_test and the drop ratio."""
     source = "metrics.json"
     if original is None:
         original, source = measure(), "evaluated"
     return {"accuracy_original": original, "accuracy_original_source": source,
-            "accuracy_difference": accuracy - original,
+            "accuracy_difference": original - accuracy,  # Table 13: Diff = ACC_org - ACC_test
             "accuracy_drop_ratio": (original - accuracy) / original if original else None}
 
 
-def _eval_updates(sets: tuple[str, ...] | list[str], **flags: Any) -> dict[str, Any]:
-    """The ``eval`` keys ``ddif eval`` changes: ``--set eval.KEY=VALUE`` items and the given flags."""
+def _eval_updates(sets: tuple[str, ...] | list[str], **flags: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``eval`` keys ``ddif eval`` changes (``--set eval.KEY=VALUE`` items and the given flags) and the
+    ``net`` keys (``--set net.KEY=VALUE``, e.g. ``net.depth=5`` for Table 13's ConvNetD5 rows at 256 px)."""
     updates: dict[str, Any] = {}
+    net_updates: dict[str, Any] = {}
     for item in sets:
         parts_, value = parse_set(item)
-        if parts_[0] != "eval" or len(parts_) != 2:
+        if parts_[0] not in ("eval", "net") or len(parts_) != 2:
             raise ConfigError(
-                f"ddif eval --set takes eval.KEY=VALUE settings (e.g. eval.upsample=bicubic), got {item!r}; the "
-                f"other settings of a saved run cannot change"
+                f"ddif eval --set takes eval.KEY=VALUE or net.KEY=VALUE settings (e.g. eval.upsample=bicubic, "
+                f"net.depth=5), got {item!r}; the other settings of a saved run cannot change"
             )
-        updates[parts_[1]] = value
+        (updates if parts_[0] == "eval" else net_updates)[parts_[1]] = value
     updates.update({k: v for k, v in flags.items() if v is not None})
-    return updates
+    return updates, net_updates
 
 
 def _eval_config(config: RunConfig, saved_eval: dict[str, Any], updates: dict[str, Any],
-                 run_updates: dict[str, Any]) -> RunConfig:
-    """The saved config with its resolved evaluation settings, ``updates`` on top."""
+                 run_updates: dict[str, Any], net_updates: dict[str, Any] | None = None) -> RunConfig:
+    """The saved config with its resolved evaluation settings, ``updates`` (and ``net_updates``) on top."""
     run = {**config.run.model_dump(), **{k: v for k, v in run_updates.items() if v is not None}}
+    net = {**config.net, **(net_updates or {})}
     try:
-        return RunConfig.model_validate({**config.to_dict(), "eval": {**saved_eval, **updates}, "run": run})
+        return RunConfig.model_validate({**config.to_dict(), "eval": {**saved_eval, **updates}, "run": run,
+                                         "net": net})
     except ValidationError as err:
         raise ConfigError(describe_validation_error(err)) from None
 

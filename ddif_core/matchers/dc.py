@@ -75,6 +75,7 @@ class GradientMatching(Matcher):
     name = "dc"
     description = "Gradient matching: per-class network gradients, real vs synthetic (Zhao et al. 2021)."
     Options = DCOptions
+    pixel_baseline = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.5}  # original DC/DSA on images
 
     def __init__(self, options: DCOptions | None = None) -> None:
         super().__init__(options)

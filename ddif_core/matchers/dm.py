@@ -30,6 +30,7 @@ class DistributionMatching(Matcher):
     name = "dm"
     description = "Distribution matching: per-class mean embeddings of random networks (Zhao & Bilen 2023)."
     Options = DMOptions
+    pixel_baseline = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.5}  # original DM on images
 
     def step(self, ctx: MatcherContext, synthetic: Parameterization, generator: torch.Generator) -> torch.Tensor:
         o: DMOptions = self.options  # type: ignore[assignment]

@@ -124,14 +124,33 @@ class ImageModality(Modality):
         return root
 
     def load(self, split: str) -> LabelledData:
-        """Read ``split``, normalise with the dataset's mean/std, and ZCA-whiten when asked to."""
-        data = self._load_normalised(split)
-        if not getattr(self.options, "zca", False):
+        """Read ``split`` as pixels in [0, 1] normalised with the dataset's mean/std; with ``modality.zca``,
+        ZCA-whitened instead, the whitening fitted and applied on the un-normalised [0, 1] pixels (as MTT
+        and the authors' TM code do with kornia, eps 0.1), not after mean/std normalisation."""
+        zca = bool(getattr(self.options, "zca", False))
+        data = self._load_normalised(split, normalise=not zca)
+        if not zca:
             return data
         if self._zca is None:
-            train = data if split == "train" else self._load_normalised("train")
+            train = data if split == "train" else self._load_normalised("train", normalise=False)
             self._zca = ZCA.fit(train.x, getattr(self.options, "zca_eps", 0.1))
         return LabelledData(self._zca.whiten(data.x), data.y, data.class_names)
+
+    def load_at(self, split: str, shape: tuple[int, ...]) -> Any:
+        """``split`` at another (C, H, W): datasets read from image folders are read from their source files
+        at that size (the paper's Table 13: the test images are the dataset's own images at the target
+        resolution); the others resize the loaded tensors (the base class)."""
+        shape = tuple(int(s) for s in shape)
+        if shape == tuple(self.sample_shape):
+            return self.load(split)
+        if getattr(self.options, "zca", False):
+            raise ConfigError(
+                f"modality.zca whitens {self.sample_shape[1]}x{self.sample_shape[2]} images with a matrix fitted at "
+                f"that size; a ZCA run is evaluated at its own resolution only"
+            )
+        if self.spec.reader != "folder" or shape[0] != self.spec.channels or shape[1] != shape[2]:
+            return super().load_at(split, shape)
+        return self._load_normalised(split, size=shape[1])
 
     def state(self) -> dict[str, torch.Tensor]:
         return self._zca.state() if self._zca is not None else {}
@@ -140,7 +159,9 @@ class ImageModality(Modality):
         if "zca_matrix" in tensors:
             self._zca = ZCA.from_state(tensors)
 
-    def _load_normalised(self, split: str) -> LabelledData:
+    def _load_normalised(self, split: str, normalise: bool = True, size: int | None = None) -> LabelledData:
+        """``split`` as (N, C, H, W) float32 pixels in [0, 1], minus the mean over the std when ``normalise``;
+        ``size``: the side image folders are read at (default the run's)."""
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         root = self._root()
@@ -151,20 +172,21 @@ class ImageModality(Modality):
 
             images, labels = read_cifar(root, self.dataset, split)
         else:
-            images, labels = self._read_folder(root, split)
+            images, labels = self._read_folder(root, split, size)
         x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)
         if x.dim() == 3:
             x = x.unsqueeze(1)  # (N, 1, H, W)
-        x = (x - self._mean) / self._std
+        if normalise:
+            x = (x - self._mean) / self._std
         y = torch.from_numpy(labels.astype(np.int64))
         return LabelledData(x, y, list(self.spec.classes))
 
-    def _read_folder(self, root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    def _read_folder(self, root: Path, split: str, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         from ddif_image.folder import default_cache_dir, load_folder_split
 
         opts: ImageOptions = self.options  # type: ignore[assignment]
         cache = (Path(opts.cache_dir) if opts.cache_dir else default_cache_dir()) if opts.cache else None
-        return load_folder_split(root, split, self.spec.folders, self.sample_shape[1], cache_dir=cache,
+        return load_folder_split(root, split, self.spec.folders, size or self.sample_shape[1], cache_dir=cache,
                                  skip_bad_files=opts.skip_bad_files, tag=self.dataset)
 
     def _read_idx(self, root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -204,9 +226,9 @@ class ImageModality(Modality):
     export_formats = ("png",)
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) model-space images -> pixels in [0, 1] (un-whitened first when ZCA is on)."""
+        """(B, C, H, W) model-space images -> pixels in [0, 1] (ZCA whitens [0, 1] pixels: un-whitening is all)."""
         if self._zca is not None:
-            x = self._zca.unwhiten(x)
+            return self._zca.unwhiten(x).clamp_(0.0, 1.0)
         return (x * self._std.to(x.device) + self._mean.to(x.device)).clamp_(0.0, 1.0)
 
     def render(self, x: Any, y: torch.Tensor, out_dir: Path, purpose: str, fmt: str | None = None) -> list[Path]:

@@ -1,6 +1,7 @@
 """ZCA whitening of images (as the trajectory-matching literature applies it to CIFAR with Kornia).
 
-Fitted on the normalised training images flattened to D = C*H*W values: with the covariance
+Fitted on the training images as [0, 1] pixels (not mean/std-normalised: the space MTT and the DDiF
+authors whiten in, with kornia's ``ZCAWhitening(eps=0.1)``), flattened to D = C*H*W values: with the covariance
 ``X_c^T X_c / (N - 1) = U diag(S) U^T`` of the centred data, whitening is ``(x - mean) @ W`` with
 ``W = U diag(1 / sqrt(S + eps)) U^T`` and the inverse is ``y @ W_inv + mean`` with
 ``W_inv = U diag(sqrt(S + eps)) U^T``.
