@@ -11,9 +11,9 @@ FMNIST := /usr/share/datasets/fashion-mnist
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml plugins/image/pyproject.toml plugins/video/pyproject.toml plugins/audio/pyproject.toml plugins/voxel/pyproject.toml
+$(STAMP): pyproject.toml plugins/image/pyproject.toml plugins/video/pyproject.toml plugins/audio/pyproject.toml plugins/voxel/pyproject.toml docs/plugins/tutorial/ddif-signal/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e . -e plugins/image -e plugins/video -e plugins/audio -e plugins/voxel 'pytest>=7'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e . -e plugins/image -e plugins/video -e plugins/audio -e plugins/voxel -e docs/plugins/tutorial/ddif-signal 'pytest>=7'
 	touch $(STAMP)
 
 # Debian's dataset-fashion-mnist holds the real Fashion-MNIST IDX files used by the demo.
