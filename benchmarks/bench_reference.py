@@ -14,12 +14,13 @@ authors' optimiser (the DM matcher's pixel baseline: SGD lr 1.0, momentum 0.5); 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import record, run_ddif, work_dir  # noqa: E402
+from common import RESULTS_JSON, record, run_ddif, work_dir  # noqa: E402
 
 #: The reference codes on this machine type (SPEC.md): mean, std after 0 and 100 DM iterations.
 REFERENCE = {
@@ -79,7 +80,19 @@ def main() -> None:
                 "timings_s_under_load": {k: round(v, 1) for k, v in m["timings"].items()},
             }
             print(row, json.dumps(figures[row]), flush=True)
-            record(args.name, figures)  # a partial run still leaves every finished row
+            _record_row(args.name, figures, row)  # a partial run still leaves every finished row
+
+
+def _record_row(name: str, figures: dict[str, object], row: str) -> None:
+    """Add ``row`` to results/<name>.json, keeping the rows other processes (``--rows`` split over several
+    processes) wrote there; a lock file serialises the writers."""
+    RESULTS_JSON.mkdir(exist_ok=True)
+    with open(RESULTS_JSON / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = RESULTS_JSON / f"{name}.json"
+        merged = json.loads(path.read_text())["figures"] if path.exists() else {}
+        merged.update({k: v for k, v in figures.items() if k in ("reference", "protocol", row)})
+        record(name, merged)
 
 
 if __name__ == "__main__":
