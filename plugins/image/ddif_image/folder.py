@@ -8,39 +8,29 @@ Layout (ImageNet, ImageNette, and any ``torchvision.datasets.ImageFolder``)::
 ``<class>`` is a WordNet id for the ImageNet subsets. Every image is decoded with Pillow, its
 shorter side resized to the target side (bilinear, antialiased) and centre-cropped to a square,
 as the distillation literature does for ImageNet subsets. Decoding a few thousand JPEGs takes
-minutes, so the result is cached as ``uint8`` in a safetensors file whose name holds a hash of the
-file list (relative paths, sizes, modification times) and of the options: editing, adding or
-removing a file, or asking for another resolution, makes a new cache entry.
+minutes, so the result is cached as ``uint8`` arrays in the core disk cache
+(``<cache>/images/<dataset>-<split>-<size>px-<key>/``, see :func:`ddif_core.cached_arrays`) whose key
+is a hash of the file list (paths, sizes, modification times) and of the options: editing, adding
+or removing a file, or asking for another resolution, makes a new cache entry.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from ddif_core import DataError
-from ddif_core.artifact import atomic_path
+from ddif_core import DataError, cached_arrays, source_key
 
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 SPLIT_FOLDERS = {"train": ("train",), "test": ("val", "test")}
-CACHE_VERSION = 1
-
-
-def default_cache_dir() -> Path:
-    """``$DDIF_CACHE_DIR``, else ``$XDG_CACHE_HOME/ddif``, else ``~/.cache/ddif``."""
-    if os.environ.get("DDIF_CACHE_DIR"):
-        return Path(os.environ["DDIF_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ddif"
+CACHE_VERSION = 2  # 2: core disk cache (memory-mapped .npy arrays)
 
 
 def split_dir(root: Path, split: str) -> Path:
@@ -140,27 +130,10 @@ def read_image(path: Path, size: int) -> np.ndarray:
     return arr.transpose(2, 0, 1)
 
 
-def _cache_file(cache_dir: Path, listing: Listing, split: str, size: int, skip_bad: bool, tag: str) -> Path:
-    key = json.dumps({"v": CACHE_VERSION, "split": split, "size": size, "skip_bad": skip_bad,
-                      "files": listing.fingerprint(), "labels": listing.labels}, separators=(",", ":"))
-    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    return cache_dir / "images" / f"{tag}-{split}-{size}px-{digest}.safetensors"
-
-
-def _read_cache(path: Path, count: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        t = load_file(str(path))
-        images, labels = t["images"], t["labels"]
-    except (SafetensorError, OSError, KeyError, ValueError):
-        return None  # a damaged cache entry is rebuilt
-    if images.dtype != torch.uint8 or tuple(images.shape[1:]) != (3, size, size) or labels.shape[0] != images.shape[0]:
-        return None
-    if images.shape[0] > count:
-        return None
-    return images.numpy(), labels.numpy()
+def _cache_key(listing: Listing, split: str, size: int, skip_bad: bool, tag: str) -> str:
+    """``<tag>-<split>-<size>px-<hash of the files and options>``, a plain folder name."""
+    options = {"v": CACHE_VERSION, "split": split, "size": size, "skip_bad": skip_bad, "labels": listing.labels}
+    return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', tag)}-{split}-{size}px-{source_key(listing.paths, options)}"
 
 
 def load_folder_split(root: Path, split: str, folders: tuple[str, ...], size: int, *, cache_dir: Path | None,
@@ -173,11 +146,24 @@ def load_folder_split(root: Path, split: str, folders: tuple[str, ...], size: in
     :param skip_bad_files: skip (and count) unreadable files instead of failing on the first one.
     """
     listing = list_split(root, split, folders)
-    cache = _cache_file(cache_dir, listing, split, size, skip_bad_files, tag) if cache_dir is not None else None
-    if cache is not None and cache.is_file():
-        hit = _read_cache(cache, len(listing.paths), size)
-        if hit is not None:
-            return hit
+    if cache_dir is None:
+        return _decode_split(listing, split, folders, size, skip_bad_files, workers)
+
+    def build(writer) -> None:  # noqa: ANN001  (ddif_core.cache.CacheWriter)
+        images, labels = _decode_split(listing, split, folders, size, skip_bad_files, workers)
+        writer.array("images", images.shape, np.uint8)[:] = images
+        writer.array("labels", labels.shape, np.int64)[:] = labels
+
+    arrays = cached_arrays("images", _cache_key(listing, split, size, skip_bad_files, tag), build, cache_dir)
+    images, labels = arrays["images"], arrays["labels"]
+    if images.dtype != np.uint8 or images.shape[1:] != (3, size, size) or labels.shape != images.shape[:1]:
+        raise DataError(f"the image cache under {cache_dir} holds arrays of another layout; delete that folder")
+    return np.array(images), np.array(labels)  # the split is held in memory (as LabelledData) anyway
+
+
+def _decode_split(listing: Listing, split: str, folders: tuple[str, ...], size: int, skip_bad_files: bool,
+                  workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Decode every file of ``listing`` in parallel: images (N, 3, size, size) uint8, labels (N,) int64."""
 
     def work(path: Path) -> np.ndarray | None:
         try:
@@ -213,13 +199,4 @@ def load_folder_split(root: Path, split: str, folders: tuple[str, ...], size: in
         empty = [folders[c] for c in range(len(folders)) if c not in present]
         if empty:
             raise DataError(f"every image of class folder(s) {', '.join(empty)} in {listing.root} is unreadable")
-    if cache is not None:
-        from safetensors.torch import save_file
-
-        try:
-            with atomic_path(cache) as tmp:
-                save_file({"images": torch.from_numpy(images), "labels": torch.from_numpy(labels)}, str(tmp),
-                          metadata={"source": str(listing.root), "skipped": str(skipped)})
-        except OSError as exc:  # a read-only or full cache location costs time, not the run
-            print(f"warning: could not write the image cache {cache}: {exc}", file=sys.stderr)
     return images, labels

@@ -182,7 +182,8 @@ class ImageModality(Modality):
         return LabelledData(x, y, list(self.spec.classes))
 
     def _read_folder(self, root: Path, split: str, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        from ddif_image.folder import default_cache_dir, load_folder_split
+        from ddif_core import default_cache_dir
+        from ddif_image.folder import load_folder_split
 
         opts: ImageOptions = self.options  # type: ignore[assignment]
         cache = (Path(opts.cache_dir) if opts.cache_dir else default_cache_dir()) if opts.cache else None

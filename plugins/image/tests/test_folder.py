@@ -46,8 +46,9 @@ def test_subset_reads_wnid_folders_in_paper_order_and_caches(tmp_path, monkeypat
     pixels = m.denormalize(train.x[train.y == 0]).mul(255).mean()
     assert abs(float(pixels) - 20 * 9) < 6
     assert m.load("test").x.shape[0] == 20
-    cached = sorted((tmp_path / "cache" / "images").glob("*.safetensors"))
-    assert len(cached) == 2 and all(p.name.startswith("imagenette-") for p in cached)
+    cached = sorted((tmp_path / "cache" / "images").iterdir())  # core disk cache: one folder of arrays per split
+    assert [p.name.split("-")[:3] for p in cached] == [["imagenette", "test", "16px"], ["imagenette", "train", "16px"]]
+    assert all(sorted(f.name for f in p.iterdir()) == ["images.npy", "labels.npy"] for p in cached)
 
     def no_decoding(*a, **k):
         raise AssertionError("cache miss")
