@@ -169,7 +169,7 @@ class Parameterization(torch.nn.Module, ABC):
         run's ``distill.lr``). ``baseline`` is the loss's original pixel optimiser
         (:attr:`ddif_core.matcher.Matcher.pixel_baseline`), which only input-sized
         parameterizations (vanilla) follow."""
-        return OptimizerSettings("adam", float(getattr(self.options, "lr", None) or default_lr))
+        return OptimizerSettings("adam", float(self.options.lr or default_lr))
 
     @classmethod
     def from_state(cls, options: BaseModel, plan: Plan, sample_shape: tuple[int, ...], num_classes: int,
