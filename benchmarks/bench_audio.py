@@ -5,7 +5,7 @@
 Both runs read speech-synth (espeak-ng, generated once into the cache; it is NOT Speech Commands) through the
 Speech Commands reader. Evaluation: the preset's nets x epochs, final-epoch accuracy, mean +- population std.
 Decode times: Table 8's audio fields (L=3, d=10) decoded on the 64x64 grid without gradients, all at once
-(``FieldBank.decode_grid``), median of 3 after a warm-up, per spectrogram; and Griffin-Lim (64 iterations)
+(``FieldBank.decode_grid``), median of 3 after a warm-up, per spectrogram; and Griffin-Lim (32 iterations)
 per one-second clip. With a CUDA device, ``--gpu`` also times ``speech-ipc10-dc`` iterations on speech-synth.
 """
 
@@ -42,7 +42,7 @@ def decode_times() -> dict[str, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--params", nargs="+", default=["ddif", "vanilla"])
+    ap.add_argument("--params", nargs="*", default=["ddif", "vanilla"])
     ap.add_argument("--keep", type=Path, help="keep the run directories here (reused when present)")
     ap.add_argument("--gpu", action="store_true", help="also time speech-ipc10-dc iterations on a CUDA device")
     args = ap.parse_args()

@@ -92,7 +92,7 @@ def write_compare(xs: list[torch.Tensor], y: torch.Tensor, num_classes: int, pat
 
 
 def write_class_wavs(x: torch.Tensor, y: torch.Tensor, class_names: list[str], out_dir: Path,
-                     per_class: int = 10, gap: float = 0.25) -> list[Path]:
+                     per_class: int = 5, gap: float = 0.25) -> list[Path]:
     """``<label>_<word>.wav`` per class: up to ``per_class`` of its instances after one another, with
     ``gap`` seconds of silence between them, to listen to."""
     silence = np.zeros(int(gap * SAMPLE_RATE), np.float32)

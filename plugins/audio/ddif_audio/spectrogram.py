@@ -48,7 +48,7 @@ def to_magnitude(log_spec: torch.Tensor) -> torch.Tensor:
     return mag[:, 0, :, TIME_PAD[0]:TIME_PAD[0] + FRAMES].clamp_min(0.0)
 
 
-def griffin_lim(log_spec: torch.Tensor, n_iter: int = 64, chunk: int = 64) -> torch.Tensor:
+def griffin_lim(log_spec: torch.Tensor, n_iter: int = 32, chunk: int = 64) -> torch.Tensor:
     """(B, 1, S, S') log spectrograms -> (B, 16000) clips by Griffin-Lim (deterministic: zero-phase start).
 
     :param chunk: spectrograms inverted at once (bounds memory, same result).
