@@ -35,8 +35,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "shapenet-ipc1-dm": _paper("shapenet", "dm", {"batch_real": 256}, 20_000),
     "shapenet-ipc1-dc": _paper("shapenet", "dc", {"batch_real": 256}, 1_000),
     "shapenet-ipc1-tm": _paper("shapenet", "tm", dict(_TM), 15_000),
-    # The offline primitives sized for `make demo`-like runs on a 2-core CPU within 15 minutes (all stages); see
-    # benchmarks/RESULTS.md. 16^3 grids (4 fields of 941 parameters per class at IPC 1, the budget of 16^3) and
+    # The offline primitives sized for `make demo`-like runs on a 2-core CPU within 15 minutes (all stages):
+    # 606 s here under load with OMP_NUM_THREADS=1, 98.7 +- 0.2 % (vanilla at the same budget: 75.0 +- 3.2 %),
+    # benchmarks/results/voxel_demo.json. 16^3 grids (4 fields of 941 parameters per class at IPC 1, the budget of 16^3) and
     # conv3dnet at width 32 (2 blocks at 16^3): the 32^3 width-128 protocol costs ~3 GMAC per forward pass.
     "demo": {
         "run": {"dataset": "primitives", "ipc": 1, "loss": "dm", "param": "ddif"},

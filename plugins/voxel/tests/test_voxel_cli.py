@@ -45,4 +45,20 @@ def test_run_tiny_preset_on_off_files_then_decode(capsys, tmp_path: Path, monkey
     # 8^3 grids of 3 classes at IPC 1: 1536 values; fields of L=2, d=4 (41 parameters) -> 12 per class
     assert (metrics["budget_allowed"], metrics["params_per_item"], metrics["items_per_class"]) == (1536, 41, 12)
     assert metrics["num_decoded"] == 36 and metrics["net"] == "conv3dnet" and len(metrics["accuracies"]) == 1
-    assert (run_dir / "synthetic.safetensors").is_file()
+    assert (run_dir / "synthetic.safetensors").is_file() and (run_dir / "preview.png").is_file()
+    assert sorted(p.name for p in (run_dir / "previews").iterdir()) == ["000_chair.obj", "001_night_stand.obj",
+                                                                        "002_table.obj"]
+
+    rc, out, err = cli(capsys, "decode", run_dir, "--out", tmp_path / "meshes", "--format", "obj")
+    assert rc == 0, err
+    meshes = tmp_path / "meshes"
+    objs = sorted(p.relative_to(meshes).as_posix() for p in meshes.rglob("*.obj"))
+    assert len(objs) == 36 and objs[0] == "000_chair/00000.obj"
+    rows = (meshes / "labels.csv").read_text().splitlines()
+    assert len(rows) == 37 and rows[1] == "000_chair/00000.obj,0,chair"
+    empty = sum(len((meshes / o).read_text().strip()) == 0 or "f " not in (meshes / o).read_text() for o in objs)
+    assert (f"{empty} of 36 decoded grids have no cell above occupancy 0.5" in err) == (empty > 0)
+
+    rc, out, err = cli(capsys, "decode", run_dir, "--out", tmp_path / "fine", "--format", "ply", "--resolution", 16)
+    assert rc == 0, err
+    assert (tmp_path / "fine" / "compare.png").is_file() and len(list((tmp_path / "fine").rglob("*.ply"))) == 36
