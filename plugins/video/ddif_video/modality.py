@@ -241,7 +241,7 @@ class VideoModality(Modality):
             out = (batch / 255.0 - mean) / std
             return self.resize(out, resize_to) if resize_to is not None else out
 
-        return ArrayDataset(x, torch.from_numpy(y.astype("int64")), list(self.class_names), transform=transform)
+        return ArrayDataset(x, y, list(self.class_names), transform=transform)
 
     # ---- for people ---------------------------------------------------------------------------------
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
@@ -253,23 +253,3 @@ class VideoModality(Modality):
 
         return render.render(self, x, y, Path(out_dir), purpose, fmt)
 
-    # ---- the hooks of cores before the render hook (removed once ddif-core calls render) ----------
-    def preview(self, x: torch.Tensor, y: torch.Tensor, path: Path, max_per_class: int = 10) -> None:
-        self._render_to(path, x, y, "preview")
-
-    def preview_compare(self, xs: list[torch.Tensor], y: torch.Tensor, path: Path, max_per_class: int = 5) -> None:
-        self._render_to(path, xs, y, "compare")
-
-    def preview_classes(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path, max_per_class: int = 100) -> list[str]:
-        return [str(p) for p in self.render(x, y, Path(out_dir), "per-class")]
-
-    def export(self, x: torch.Tensor, y: torch.Tensor, out_dir: Path) -> list[str]:
-        return [str(p) for p in self.render(x, y, Path(out_dir), "export")]
-
-    def _render_to(self, path: Path, x: Any, y: torch.Tensor, purpose: str) -> None:
-        import os
-        import tempfile
-
-        with tempfile.TemporaryDirectory(dir=Path(path).parent) as tmp:
-            (made,) = self.render(x, y, Path(tmp), purpose)
-            os.replace(Path(tmp) / made, path)

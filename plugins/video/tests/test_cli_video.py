@@ -37,6 +37,15 @@ def test_data_make_then_run_then_decode(capsys, tmp_path, cache_env):
     assert gifs == ["000_MoveRight.gif", "001_MoveLeft.gif", "002_MoveUp.gif"]
     assert Image.open(run / "previews" / gifs[0]).n_frames == 8
 
+    gif = tmp_path / "gif"
+    rc, out, err = cli(capsys, "decode", run, "--out", gif, "--format", "gif", "--resolution", 48)
+    assert rc == 0, err
+    assert len(list(gif.glob("*.gif"))) == 6 and (gif / "labels.csv").is_file()
+    assert Image.open(sorted(gif.glob("*.gif"))[0]).size == (48, 48)  # space only: still 8 frames
+    assert Image.open(gif / "compare.png").width > Image.open(run / "preview.png").width  # 32 and 48 side by side
+    rc, out, err = cli(capsys, "decode", run, "--out", tmp_path / "wav", "--format", "wav")
+    assert rc == 1 and "--format wav" in err and "mp4, gif, png" in err
+
     mp4 = tmp_path / "mp4"
     rc, out, err = cli(capsys, "decode", run, "--out", mp4)  # mp4 is the default format
     assert rc == 0, err
