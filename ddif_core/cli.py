@@ -317,6 +317,33 @@ def data_make_cmd(name: str, out: Path, seed: int | None, per_class: int | None,
                f"to {folder}")
 
 
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Write new plugins (see docs/plugins/)."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="New folder for the plugin (default ./ddif-NAME).")
+@click.option("--dims", type=click.IntRange(1, 3), default=2, show_default=True,
+              help="Spatial axes of an instance (1 signals, 2 images, 3 volumes).")
+def plugin_new_cmd(name: str, out: Path | None, dims: int) -> None:
+    """Write a ready-to-install modality plugin ddif-NAME that passes its own tests."""
+    from importlib import metadata
+
+    from ddif_core.plugins import get_registry
+    from ddif_core.scaffold import check_name, render_plugin
+
+    installed = set(get_registry().names("modalities"))
+    installed |= {d.metadata["Name"].removeprefix("ddif-").replace("-", "_") for d in metadata.distributions()
+                  if (d.metadata["Name"] or "").startswith("ddif-")}
+    check_name(name, installed)
+    target = out or Path(f"ddif-{name}")
+    files = render_plugin(name, target, dims)
+    click.echo(f"wrote ddif-{name} ({len(files)} files) to {target}; next: pip install -e {target} && "
+               f"python -m pytest {target / 'tests'}")
+
+
 def _add_plugin_commands() -> None:
     """Let plugins add subcommands (``register_commands``); a failing plugin is reported, not fatal."""
     from ddif_core.plugins import LoadError, default_plugin_set
