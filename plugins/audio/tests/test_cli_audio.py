@@ -1,11 +1,15 @@
 """The audio plugin through the real CLI: a tiny preset on test-written WAVs, decode as wav/png/npy, errors."""
 
+import csv
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from ddif_core.cli import main
+from ddif_audio.png import read_png_size
+from ddif_audio.wav import read_audio
 from audio_trees import make_mini, mini_parent  # noqa: F401 (fixtures)
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
@@ -13,9 +17,11 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
 
 
 def cli(capsys, *args):
+    """rc, stdout and stderr, without the warnings other installed plugins may print."""
     rc = main([str(a) for a in args])
     out = capsys.readouterr()
-    return rc, out.out, out.err
+    err = "".join(line for line in out.err.splitlines(keepends=True) if not line.startswith("warning: plugin"))
+    return rc, out.out, err
 
 
 @pytest.fixture
@@ -100,3 +106,33 @@ def test_budget_rows_of_table_8(capsys, ipc, fields):
     data = json.loads(out)
     assert data["params_per_field"] == 261 and data["fields_per_class"] == fields
     assert data["layers"] == 3 and data["width"] == 10 and data["num_classes"] == 8
+
+
+def test_previews_and_decode_formats(capsys, tmp_path, mini_parent, env_cache):
+    run = tmp_path / "run"
+    rc, out, err = cli(capsys, "run", "--modality", "audio", "--preset", "tiny", "--data-root", mini_parent,
+                       "--out", run, "--device", "cpu", "-q", "--json")
+    assert rc == 0, err
+    assert read_png_size(run / "preview.png") == (2 * 66 + 2, 8 * 66 + 2)  # 2 fields x 8 words, 16 rows at 64 px
+    wavs = sorted(p.name for p in (run / "previews").iterdir())
+    assert wavs[:2] == ["0_yes.wav", "1_no.wav"] and len(wavs) == 8
+    clip, rate = read_audio(run / "previews" / "0_yes.wav")
+    assert rate == 16000 and clip.shape == (2 * 16000 + 4000,)
+
+    rc, out, err = cli(capsys, "decode", run, "--out", tmp_path / "wav")
+    assert rc == 0, err
+    rows = list(csv.reader((tmp_path / "wav" / "labels.csv").open()))
+    assert rows[1] == ["0_yes/00000.wav", "0", "yes"] and len(rows) == 17
+    assert read_audio(tmp_path / "wav" / "7_down" / "00001.wav")[0].shape == (16000,)
+    assert (tmp_path / "wav" / "preview.png").is_file()
+
+    rc, out, err = cli(capsys, "decode", run, "--out", tmp_path / "png", "--format", "png", "--resolution", 32)
+    assert rc == 0, err
+    assert read_png_size(tmp_path / "png" / "0_yes" / "00000.png") == (32, 32)
+    assert read_png_size(tmp_path / "png" / "compare.png") == (4 * 66 + 2, 8 * 66 + 2)  # 2 fields x (16, 32)
+    rc, out, err = cli(capsys, "decode", run, "--out", tmp_path / "npy", "--format", "npy")
+    assert rc == 0, err
+    arrays = sorted((tmp_path / "npy").rglob("*.npy"))
+    assert len(arrays) == 16 and np.load(arrays[0]).shape == (1, 16, 16)
+    rc, out, err = cli(capsys, "decode", run, "--out", tmp_path / "mp3", "--format", "mp3")
+    assert rc == 1 and "wav" in err and not (tmp_path / "mp3").exists()
