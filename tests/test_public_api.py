@@ -19,10 +19,6 @@ CONTRACT = (
     "build_config run SyntheticSet"
 ).split()
 
-#: Names whose modules other parts of #13 are still landing; they must resolve once those land.
-PENDING = {"Dataset", "ArrayDataset", "MatcherContext", "MatcherOptions", "default_cache_dir", "cached_arrays",
-           "source_key", "generate_into_cache"}
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,12 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_contract_name_imports_from_package(name):
     assert name in ddif_core.__all__
     module, attr = ddif_core._LAZY[name]
-    try:
-        obj = getattr(ddif_core, name)
-    except (ImportError, AttributeError):
-        if name in PENDING:
-            pytest.skip(f"{module}.{attr} has not landed yet")
-        raise
+    obj = getattr(ddif_core, name)
     assert obj is getattr(importlib.import_module(module), attr)
 
 
@@ -61,12 +52,8 @@ def _core_imports(path: Path) -> list[str]:
     return found
 
 
-#: Internal imports still in the image plugin while the folder cache moves into ddif_core.cache (#13 part A).
-ALLOWED = {("folder.py", "ddif_core.artifact")}
-
-
 def test_image_plugin_uses_only_the_public_surface():
     package = ROOT / "plugins" / "image" / "ddif_image"
     offenders = {p.name: m for p in sorted(package.glob("*.py")) for m in _core_imports(p)
-                 if m != "ddif_core" and (p.name, m) not in ALLOWED}
+                 if m != "ddif_core"}
     assert offenders == {}, f"ddif_image imports ddif_core internals: {offenders}"
