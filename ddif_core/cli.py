@@ -62,6 +62,9 @@ def plugins_cmd(as_json: bool) -> None:
     if data["errors"]:
         lines.append("errors:")
         lines += [f"  {e['distribution']}: {e['message']}" for e in data["errors"]]
+    if data["warnings"]:
+        lines.append("warnings:")
+        lines += [f"  {w}" for w in data["warnings"]]
     _emit(data, as_json, lines)
 
 
