@@ -218,7 +218,7 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: str | None, runs: int |
     lines = [
         f"accuracy     {res['accuracy_mean']:.2f} +- {res['accuracy_std']:.2f} % ({res['runs']} x {res['net']}, "
         f"{res['epochs']} epochs, resolution {'x'.join(map(str, res['resolution']))}"
-        + (f", {res['upsample']} upsampling" if "upsample" in res and res["resolution"] != res["original_resolution"]
+        + (f", {res['upsample'] or 'default'} resampling" if "upsample" in res and res["resolution"] != res["original_resolution"]
            else "") + ")"
     ]
     if "accuracy_original" in res:
