@@ -62,6 +62,9 @@ def plugins_cmd(as_json: bool) -> None:
     if data["errors"]:
         lines.append("errors:")
         lines += [f"  {e['distribution']}: {e['message']}" for e in data["errors"]]
+    if data["warnings"]:
+        lines.append("warnings:")
+        lines += [f"  {w}" for w in data["warnings"]]
     _emit(data, as_json, lines)
 
 
@@ -215,7 +218,7 @@ def eval_cmd(run_dir: Path, net: str | None, resolution: str | None, runs: int |
     lines = [
         f"accuracy     {res['accuracy_mean']:.2f} +- {res['accuracy_std']:.2f} % ({res['runs']} x {res['net']}, "
         f"{res['epochs']} epochs, resolution {'x'.join(map(str, res['resolution']))}"
-        + (f", {res['upsample']} upsampling" if "upsample" in res and res["resolution"] != res["original_resolution"]
+        + (f", {res['upsample'] or 'default'} resampling" if "upsample" in res and res["resolution"] != res["original_resolution"]
            else "") + ")"
     ]
     if "accuracy_original" in res:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ class PluginSet:
     manager: pluggy.PluginManager
     distributions: dict[str, tuple[str, str]] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def distribution_of(self, plugin_name: str) -> tuple[str, str]:
         return self.distributions.get(plugin_name, (plugin_name, "unknown"))
@@ -149,17 +151,39 @@ def load_plugins(
         if key in seen:  # the same distribution visible twice on sys.path
             continue
         seen.add(key)
+        heavy_before = _HEAVY & set(sys.modules)
         try:
             module = ep.load()
         except Exception as exc:
-            ps.errors.append(
-                LoadError(ep.name, dist, f"plugin '{ep.name}' from {dist} failed to import: {type(exc).__name__}: {exc}")
-            )
+            ps.errors.append(LoadError(ep.name, dist, _import_failure(ep, dist, exc)))
             continue
+        heavy = sorted(_HEAVY & set(sys.modules) - heavy_before)
+        if heavy:
+            ps.warnings.append(
+                f"the hook module {ep.value} of {dist} imports {', '.join(heavy)} when it is loaded, which slows every "
+                f"ddif command (ddif --help too); import them inside the hook functions"
+            )
         _register_checked(ps, module, ep.name, dist, version)
     for module, dist in extra:
         _register_checked(ps, module, getattr(module, "__name__", dist), dist, "unknown")
     return ps
+
+
+#: Modules a hook module should not import at load time (checked by comparing sys.modules).
+_HEAVY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "av", "trimesh", "PIL", "soundfile"})
+
+
+def _import_failure(ep: Any, dist: str, exc: Exception) -> str:
+    """One sentence for an entry point that does not import, naming the value it points at."""
+    missing = getattr(exc, "name", None)
+    value = getattr(ep, "value", "")
+    module = value.split(":", 1)[0]
+    if isinstance(exc, ModuleNotFoundError) and missing and module.startswith(missing):
+        return (
+            f"plugin '{ep.name}' from {dist}: its entry point names the module '{value}', which does not exist; the "
+            f"value must be the import path of the hook module, such as ddif_mine.plugin"
+        )
+    return f"plugin '{ep.name}' from {dist} failed to import: {type(exc).__name__}: {exc}"
 
 
 class Registry:
@@ -241,6 +265,7 @@ class Registry:
             kind: [self.items[kind][n].describe() for n in self.names(kind)] for kind in KINDS
         }
         out["errors"] = [e.as_dict() for e in self.errors]
+        out["warnings"] = list(self.plugins.warnings)
         return out
 
     def versions(self) -> dict[str, str]:

@@ -242,3 +242,78 @@ def check_matcher(matcher_cls: type, options: BaseModel | None = None, steps: in
         assert all(torch.is_tensor(v) for v in state.values()), f"{matcher_cls.__name__}: state_dict holds non-tensors"
         losses.append(float(loss.detach()))
     return losses
+
+
+def check_network(network_def: Any, sample_shape: tuple[int, ...], num_classes: int,
+                  options: BaseModel | None = None, batch: int = 3) -> None:
+    """Check a registered network: forward gives (B, classes), embed gives (B, F), and it works under
+    ``torch.func`` as the matchers use it (``functional_call``; per-sample gradients with ``vmap(grad)``).
+
+    :param network_def: a :class:`ddif_core.NetworkDef` (e.g. ``get_registry().entry("networks", name).obj``).
+    :param sample_shape: (m, N_1, ..., N_n) of one instance.
+    """
+    from torch.func import functional_call, grad, vmap
+
+    name = getattr(network_def, "name", repr(network_def))
+    opts = options if options is not None else network_def.Options()
+    net = network_def.build(tuple(sample_shape), num_classes, opts)
+    assert isinstance(net, torch.nn.Module), f"network '{name}': build() returned {type(net).__name__}, not an nn.Module"
+    x = torch.randn(batch, *sample_shape, generator=torch.Generator().manual_seed(0))
+    out = net(x)
+    assert tuple(out.shape) == (batch, num_classes), (
+        f"network '{name}': forward of {tuple(x.shape)} gave {tuple(out.shape)}; expected ({batch}, {num_classes}) logits"
+    )
+    assert hasattr(net, "embed"), f"network '{name}': the module needs embed(x) -> (B, F) (distribution matching uses it)"
+    feats = net.embed(x)
+    assert feats.dim() == 2 and feats.shape[0] == batch, (
+        f"network '{name}': embed of {tuple(x.shape)} gave {tuple(feats.shape)}; expected ({batch}, F)"
+    )
+    assert torch.isfinite(out).all() and torch.isfinite(feats).all(), f"network '{name}': NaN or inf in its output"
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    y = torch.arange(batch) % num_classes
+
+    def loss(p: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor) -> torch.Tensor:
+        logits = functional_call(net, p, (xi.unsqueeze(0),))
+        return torch.nn.functional.cross_entropy(logits, yi.unsqueeze(0))
+
+    try:
+        grads = vmap(grad(loss), in_dims=(None, 0, 0), randomness="different")(params, x, y)
+    except Exception as exc:  # noqa: BLE001 - the message says what to fix
+        raise AssertionError(
+            f"network '{name}': per-sample gradients with torch.func.vmap(grad(...)) failed ({type(exc).__name__}: "
+            f"{exc}); avoid in-place updates of buffers and data-dependent Python control flow in forward"
+        ) from None
+    for key, g in grads.items():
+        assert tuple(g.shape) == (batch, *params[key].shape), f"network '{name}': gradient of {key} has shape {tuple(g.shape)}"
+        assert torch.isfinite(g).all(), f"network '{name}': NaN or inf in the gradient of {key}"
+
+
+def check_generator(generator_cls: type, modality_cls: type[Modality] | None = None, dataset: str | None = None,
+                    options: dict[str, Any] | None = None, work_dir: Path | None = None) -> Path:
+    """Check a data generator: the same bytes twice for a seed, and (with ``modality_cls``) its output reads
+    back through that modality (``dataset`` names the reader) and passes :func:`check_modality`.
+
+    :param options: option values (keep them tiny); returns the folder of the first output.
+    """
+    import tempfile
+
+    name = getattr(generator_cls, "name", generator_cls.__name__)
+    assert issubclass(generator_cls, DataGenerator), f"generator '{name}' must subclass ddif_core.DataGenerator"
+    opts = generator_cls.Options.model_validate(options or {})
+    root = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="ddif-check-generator-"))
+    outs = [root / "first", root / "second"]
+    for out in outs:
+        out.mkdir(parents=True, exist_ok=False)
+        generator_cls().make(out, opts)
+    files = [sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) for out in outs]
+    assert files[0], f"generator '{name}' wrote no file"
+    assert files[0] == files[1], f"generator '{name}' wrote different files for the same seed"
+    for rel in files[0]:
+        a, b = (out / rel for out in outs)
+        assert a.read_bytes() == b.read_bytes(), f"generator '{name}': {rel} differs between two runs with one seed"
+    if modality_cls is not None:
+        assert getattr(generator_cls, "modality", None) == modality_cls.name, (
+            f"generator '{name}' says modality {getattr(generator_cls, 'modality', None)!r}, not '{modality_cls.name}'"
+        )
+        check_modality(modality_cls, dataset=dataset, data_root=outs[0])
+    return outs[0]

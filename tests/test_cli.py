@@ -63,7 +63,7 @@ def test_debug_shows_traceback(tmp_path):
 def test_plugins_json_shape(capsys):
     rc, out, _ = run_cli(capsys, "plugins", "--json")
     data = json.loads(out)
-    assert rc == 0 and set(data) == {"modalities", "matchers", "networks", "parameterizations", "generators", "errors"}
+    assert rc == 0 and set(data) == {"modalities", "matchers", "networks", "parameterizations", "generators", "errors", "warnings"}
     dm = next(m for m in data["matchers"] if m["name"] == "dm")
     assert dm["distribution"] == "ddif-core" and [m["name"] for m in data["matchers"]] == ["dc", "dm", "tm"]
 

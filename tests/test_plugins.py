@@ -40,7 +40,7 @@ def test_builtins_and_toy_registered(registry):
     assert "mlp" in registry.names("networks")
     assert registry.entry("modalities", "toy").distribution == "ddif-testing"
     data = registry.as_json()
-    assert set(data) == {"modalities", "matchers", "networks", "parameterizations", "generators", "errors"}
+    assert set(data) == {"modalities", "matchers", "networks", "parameterizations", "generators", "errors", "warnings"}
     assert data["matchers"][1]["name"] == "dm" and data["matchers"][1]["distribution"] == "ddif-core"
 
 
@@ -163,3 +163,29 @@ def test_second_registration_of_a_name_by_one_distribution_is_an_error():
     reg = Registry(load_plugins(entry_points=[FakeEntryPoint("t", plugin("t", register_modalities=twice), "ddif-t")]))
     with pytest.raises(PluginError, match="modality 'toy' is registered twice by ddif-t; a name can be registered once"):
         reg.get("modalities", "toy")
+
+
+def test_entry_point_naming_a_missing_module_says_what_the_value_must_be():
+    from importlib.metadata import EntryPoint
+
+    ep = EntryPoint(name="mine", value="ddif_mine_does_not_exist.plugin", group="ddif")
+    ps = load_plugins(entry_points=[ep])
+    assert len(ps.errors) == 1
+    msg = ps.errors[0].message
+    assert "names the module 'ddif_mine_does_not_exist.plugin', which does not exist" in msg
+    assert "such as ddif_mine.plugin" in msg
+
+
+def test_a_hook_module_importing_numpy_at_load_time_is_warned_about(tmp_path: Path):
+    site = tmp_path / "site"
+    dist = site / "ddif_heavy-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ddif-heavy\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[ddif]\nheavy = ddif_heavy_plugin\n")
+    (site / "ddif_heavy_plugin.py").write_text("import numpy  # heavy, at load time\n")
+    proc = subprocess.run([sys.executable, "-m", "ddif_core.cli", "plugins", "--json"], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    warnings = json.loads(proc.stdout)["warnings"]
+    assert len(warnings) == 1, warnings  # the first-party hook modules import nothing heavy
+    assert "ddif_heavy_plugin of ddif-heavy imports numpy" in warnings[0]

@@ -130,3 +130,10 @@ def test_cli_generate_distil_decode(tmp_path, monkeypatch, capsys):
     labels = (out / "labels.csv").read_text().splitlines()
     assert labels[0] == "path,label,class_name" and len(labels) == 5
     assert labels[1] == "0_1/00000.csv,0,1"  # a UCR dataset names its classes by their labels
+
+
+def test_generator_passes_the_contract(tmp_path):
+    from ddif_core.testing import check_generator
+
+    check_generator(WavesGenerator, SignalModality, dataset="ucr",
+                    options={"per_class": 3, "test_per_class": 2, "length": 16}, work_dir=tmp_path)

@@ -1,0 +1,55 @@
+"""check_network and check_generator: they pass on good parts and fail with a message that says what to fix."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ddif_core import NetworkDef
+from ddif_core.plugins import get_registry
+from ddif_core.testing import ToyGenerator, ToyModality, check_generator, check_network
+
+
+@pytest.mark.parametrize("name, shape", [("convnet", (1, 16)), ("convnet", (3, 16, 16)), ("convnet", (1, 8, 8, 8)),
+                                         ("mlp", (2, 6, 6))])
+def test_core_networks_pass(name, shape):
+    check_network(get_registry().entry("networks", name).obj, shape, 4)
+
+
+class NoEmbed(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x.flatten(1))
+
+
+def test_a_network_without_embed_is_named():
+    bad = NetworkDef("noembed", lambda shape, classes, options: NoEmbed())
+    with pytest.raises(AssertionError, match="needs embed"):
+        check_network(bad, (1, 4, 4), 3)
+
+
+def test_a_network_with_wrong_logits_is_named():
+    bad = NetworkDef("wrong", lambda shape, classes, options: NoEmbed())
+    with pytest.raises(AssertionError, match=r"gave \(3, 3\); expected \(3, 5\) logits"):
+        check_network(bad, (1, 4, 4), 5)
+
+
+def test_toy_generator_passes_and_reads_back(tmp_path):
+    out = check_generator(ToyGenerator, work_dir=tmp_path)
+    assert any(out.iterdir())
+
+
+def test_a_nondeterministic_generator_is_named(tmp_path):
+    import os
+
+    class Noisy(ToyGenerator):
+        name = "noisy"
+
+        def make(self, out_dir, options, progress=None):  # type: ignore[no-untyped-def]
+            (out_dir / "x.bin").write_bytes(os.urandom(8))
+
+    with pytest.raises(AssertionError, match="x.bin differs between two runs with one seed"):
+        check_generator(Noisy, work_dir=tmp_path)
