@@ -28,6 +28,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ddif_core.errors import DataError
+from ddif_core.outdir import make_temp_dir, umask as _umask
 
 FORMAT = "ddif-synthetic/1"
 CHECKPOINT_FORMAT = "ddif-checkpoint/2"
@@ -37,21 +38,6 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = Path("checkpoints") / "last.safetensors"
 CHECKSUM_KEY = "ddif_sha256"
 """Header key of the safetensors files ddif writes holding :func:`tensor_digest` of their tensors."""
-
-
-def _umask() -> int:
-    """The process umask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def make_temp_dir(parent: Path, prefix: str) -> Path:
-    """A new, uniquely named folder in ``parent`` with the permissions a plain ``mkdir`` would give
-    (``mkdtemp`` makes 0700 folders; finished outputs are meant to be as readable as the umask allows)."""
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    os.chmod(tmp, 0o777 & ~_umask())
-    return tmp
 
 
 @contextmanager

@@ -8,9 +8,6 @@ imports no torch.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -78,23 +75,13 @@ def make_dataset(generator_cls: type[DataGenerator], options: GeneratorOptions, 
     """Run a generator into ``out_dir`` atomically: it writes into a temporary folder beside ``out_dir``
     that is renamed into place when ``make`` returns (a failing generator leaves nothing).
 
-    :raises ConfigError: ``out_dir`` exists and is not an empty folder.
+    :raises ConfigError: ``out_dir`` exists and is not empty (see :func:`ddif_core.outdir.require_new_dir`).
     """
-    from ddif_core.errors import ConfigError
+    from ddif_core.outdir import new_output_dir, require_new_dir
 
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ConfigError(f"--out {out_dir} already exists and is not an empty folder; choose a new folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    out_dir = require_new_dir(Path(out_dir))
+    with new_output_dir(out_dir) as tmp:
         generator_cls().make(tmp, options, progress)
-        if out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 

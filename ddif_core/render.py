@@ -20,6 +20,7 @@ import torch
 from ddif_core import artifact
 from ddif_core.errors import ConfigError, PluginError
 from ddif_core.modality import Modality
+from ddif_core.outdir import new_output_dir
 
 #: The export format every modality has, written by the core.
 NPY = "npy"
@@ -137,17 +138,6 @@ def write_decoded(modality: Modality, x: torch.Tensor, y: torch.Tensor, out_dir:
     :raises ConfigError: ``out_dir`` exists and is not empty, or ``fmt`` is not a format of the modality.
     """
     fmt = export_format(modality, fmt)
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ConfigError(f"--out {out_dir} already exists and is not empty; choose a new folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with new_output_dir(out_dir) as tmp:
         files = fill_decoded(modality, x, y, tmp, fmt, compare)
-        if out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return files, fmt

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,8 @@ from pydantic import ValidationError
 
 from ddif_core import artifact, limits, rundir
 from ddif_core.config import RunConfig, describe_validation_error, parse_set
-from ddif_core.errors import ConfigError, DataError, os_reason
+from ddif_core.errors import ConfigError, DataError
+from ddif_core.outdir import new_output_dir, require_new_dir
 from ddif_core.outputs import evaluate_synthetic, resolve_eval
 from ddif_core.plugins import Registry
 from ddif_core.render import export_format, fill_decoded
@@ -193,20 +192,6 @@ def _check_decode_memory(synthetic: SyntheticSet, shape: tuple[int, ...], what: 
                         "choose a smaller --resolution", device)
 
 
-def _decode_target(out_dir: Path) -> Path:
-    """The folder ``ddif decode --out`` fills: new or empty; a link to an empty folder fills that folder."""
-    if out_dir.is_symlink():
-        if not out_dir.exists():
-            raise ConfigError(f"--out {out_dir} is a symbolic link to {os.readlink(out_dir)}, which does not exist; "
-                              f"create that folder or choose another --out")
-        out_dir = out_dir.resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"--out {out_dir} is a file, not a folder; choose a new folder")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise ConfigError(f"--out {out_dir} already exists and is not empty; choose a new folder")
-    return out_dir
-
-
 def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, ...] | None = None,
                registry: Registry | None = None, fmt: str | None = None) -> dict[str, Any]:
     """Write every decoded instance as a file plus ``labels.csv`` into ``out_dir``
@@ -222,23 +207,12 @@ def decode_run(run_dir: Path, out_dir: Path, resolution: int | str | tuple[int, 
     modality = parts.modality
     _bind_saved_set(modality, synthetic, Path(run_dir), None)
     shape = modality.shape_at(resolution) if resolution is not None else tuple(modality.sample_shape)
-    out_dir = _decode_target(Path(out_dir))
+    out_dir = require_new_dir(Path(out_dir))
     fmt = export_format(modality, fmt)  # a wrong --format fails before decoding
     _check_decode_memory(synthetic, shape, f"--resolution {resolution}" if resolution else "the native grid", None)
     x, y = synthetic.decode(shape)
     native = tuple(modality.sample_shape)
     compare = [synthetic.decode(native)[0], x] if shape != native else None
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = artifact.make_temp_dir(out_dir.parent, f".{out_dir.name}.")
-    except OSError as exc:
-        raise ConfigError(f"cannot create --out {out_dir}: {os_reason(exc)}; choose a folder you can write to") from None
-    try:
+    with new_output_dir(out_dir) as tmp:
         files = fill_decoded(modality, x, y, tmp, fmt, compare)
-        if out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {"out": str(out_dir), "files": len(files), "shape": list(shape), "format": fmt}

@@ -9,14 +9,12 @@ plugin-prefixed name, a ``tiny`` preset and tests calling the core's contract ch
 from __future__ import annotations
 
 import keyword
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from ddif_core.errors import ConfigError
 from ddif_core.version import __version__
+from ddif_core.outdir import new_output_dir, require_new_dir
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Side of the generated instances per dimensionality (tiny: the tests and the tiny preset run in seconds).
@@ -41,35 +39,18 @@ def render_plugin(name: str, out: Path, dims: int) -> list[Path]:
     """
     if dims not in SIDES:
         raise ConfigError(f"--dims must be 1, 2 or 3, got {dims}")
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"--out {out} already exists and is not empty; choose a new folder")
+    out = require_new_dir(Path(out))
     camel = "".join(part.capitalize() for part in name.split("_"))
     side = SIDES[dims]
     shape = ", ".join(["1", *([str(side)] * dims)])
     values = {"name": name, "Camel": camel, "dims": str(dims), "shape": shape, "side": str(side),
               "version": __version__}
     files = {_fill(path, values).replace("PKG", f"ddif_{name}"): _fill(text, values) for path, text in TEMPLATES.items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with new_output_dir(out) as tmp:
         for rel, text in files.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o777 & ~_umask())
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out / rel for rel in files)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

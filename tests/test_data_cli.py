@@ -70,7 +70,7 @@ def test_data_make_errors_are_one_sentence(capsys, toy_installed, tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
     rc, _, err = cli(capsys, "data", "make", "toy-blobs", "--out", str(tmp_path / "full"))
-    assert rc == 1 and err.strip() == (f"error: --out {tmp_path / 'full'} already exists and is not an empty folder; "
+    assert rc == 1 and err.strip() == (f"error: --out {tmp_path / 'full'} already exists and is not empty; "
                                        f"choose a new folder")
     assert not (tmp_path / "x").exists() and (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
