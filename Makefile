@@ -7,7 +7,7 @@ DDIF := $(VENV)/bin/ddif
 STAMP := $(VENV)/.ddif-installed
 FMNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo test install data bench clean
+.PHONY: demo test install data bench clean isolation
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ demo: install data
 
 test: install
 	$(PY) -m pytest
+
+# Each first-party plugin alone with ddif-core (a venv seeing only third-party packages): lists exactly its
+# modalities, runs one iteration, and answers another modality with the pip install hint (.ci/run calls it).
+isolation: install
+	$(PY) tools/check_isolation.py
 
 bench: install data
 	$(PY) benchmarks/run_all.py
