@@ -52,8 +52,10 @@ def _core_imports(path: Path) -> list[str]:
     return found
 
 
-def test_image_plugin_uses_only_the_public_surface():
-    package = ROOT / "plugins" / "image" / "ddif_image"
-    offenders = {p.name: m for p in sorted(package.glob("*.py")) for m in _core_imports(p)
-                 if m != "ddif_core"}
-    assert offenders == {}, f"ddif_image imports ddif_core internals: {offenders}"
+@pytest.mark.parametrize("package", ["plugins/image/ddif_image", "plugins/audio/ddif_audio", "plugins/video/ddif_video",
+                                     "plugins/voxel/ddif_voxel", "docs/plugins/tutorial/ddif-signal/ddif_signal"])
+def test_first_party_plugins_use_only_the_public_surface(package):
+    folder = ROOT / package
+    assert folder.is_dir(), folder
+    offenders = {p.name: m for p in sorted(folder.glob("*.py")) for m in _core_imports(p) if m != "ddif_core"}
+    assert offenders == {}, f"{folder.name} imports ddif_core internals: {offenders}"

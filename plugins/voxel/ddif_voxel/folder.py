@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 from ddif_voxel.meshes import MESH_SUFFIXES
 from ddif_voxel.sources import Layout, Source
 

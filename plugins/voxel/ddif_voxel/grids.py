@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 from ddif_voxel.sources import Layout, Source
 from ddif_voxel.voxelize import fill_closed, occupancy
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 
 MESH_SUFFIXES = (".off", ".obj", ".ply", ".stl")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 from ddif_voxel.folder import MeshTree, class_folders
 from ddif_voxel.sources import Layout, Source
 

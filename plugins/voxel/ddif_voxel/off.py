@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 
 
 class OFFError(DataError):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 
 
 class PointFileError(DataError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ddif_core.errors import DataError
+from ddif_core import DataError
 from ddif_voxel.sources import Layout, Source
 
 SHAPENET_PART = ("Airplane", "Bag", "Cap", "Car", "Chair", "Earphone", "Guitar", "Knife", "Lamp", "Laptop",
