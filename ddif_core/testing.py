@@ -204,6 +204,64 @@ def check_modality(modality_cls: type[Modality], options: BaseModel | None = Non
     assert tuple(mod.resize(first[:2], bigger).shape[1:]) == bigger, f"{mod.name}: resize missed {bigger}"
     smaller = mod.shape_at(tuple(max(1, s // 2) for s in shape[1:]))
     assert tuple(mod.resize(first[:2], smaller).shape[1:]) == smaller, f"{mod.name}: resize missed {smaller}"
+    _check_options_state_presets(modality_cls, mod, options, dataset, data_root)
+    _check_render(mod, first[:4].detach(), data.labels[:4])
+
+
+def _check_options_state_presets(modality_cls: type[Modality], mod: Modality, options: BaseModel | None,
+                                 dataset: str | None, data_root: Path | None) -> None:
+    """Options forbid unknown keys; state() survives load_state() into a fresh instance; presets validate."""
+    from pydantic import ValidationError
+
+    from ddif_core.config import build_config, validate_options
+    from ddif_core.errors import DdifError
+
+    try:
+        modality_cls.Options.model_validate({"no_such_option_xyz": 1})
+    except ValidationError:
+        pass
+    else:
+        raise AssertionError(f"{mod.name}: Options accepts an unknown key; subclass ddif_core.StrictModel "
+                             f"(extra='forbid') so typos in [modality] are errors")
+    saved = mod.state()
+    fresh = modality_cls(options, dataset, data_root)
+    fresh.load_state({k: v.clone() for k, v in saved.items()})
+    again = fresh.state()
+    assert again.keys() == saved.keys() and all(torch.equal(again[k], saved[k]) for k in saved), (
+        f"{mod.name}: load_state(state()) into a fresh instance does not give the same state() back"
+    )
+    for preset, values in modality_cls.presets().items():
+        try:
+            config = build_config({"modality": mod.name, "preset": preset}, presets=lambda _: modality_cls.presets())
+            validate_options(modality_cls.Options, config.modality, "modality", f"preset '{preset}'")
+        except DdifError as exc:
+            raise AssertionError(f"{mod.name}: preset '{preset}' does not validate: {exc}") from None
+
+
+def _check_render(mod: Modality, x: torch.Tensor, y: torch.Tensor) -> None:
+    """render() writes the files it returns; 'export' writes one file per instance in every export format."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ddif-check-render-") as tmp:
+        root = Path(tmp)
+        for purpose in ("preview", "per-class"):
+            made = mod.render(x, y, root / purpose, purpose) if _mkdir(root / purpose) else []
+            missing = [str(p) for p in made if not (root / purpose / p).is_file()]
+            assert not missing, f"{mod.name}: render('{purpose}') returned {missing}, which it did not write"
+        for fmt in mod.export_formats:
+            folder = root / f"export-{fmt}"
+            folder.mkdir()
+            made = mod.render(x, y, folder, "export", fmt)
+            assert len(made) == x.shape[0], (
+                f"{mod.name}: render('export', '{fmt}') wrote {len(made)} files for {x.shape[0]} instances; it must "
+                f"write one file per instance, in order"
+            )
+            assert all((folder / p).is_file() for p in made), f"{mod.name}: render('export', '{fmt}') lists missing files"
+
+
+def _mkdir(path: Path) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    return True
 
 
 def check_matcher(matcher_cls: type, options: BaseModel | None = None, steps: int = 2) -> list[float]:

@@ -53,3 +53,29 @@ def test_a_nondeterministic_generator_is_named(tmp_path):
 
     with pytest.raises(AssertionError, match="x.bin differs between two runs with one seed"):
         check_generator(Noisy, work_dir=tmp_path)
+
+
+def test_check_modality_names_lax_options_and_a_short_export():
+    from pydantic import BaseModel
+
+    from ddif_core.testing import check_modality
+
+    class Lax(BaseModel):
+        size: int = 8
+        per_class: int = 40
+
+    class LaxToy(ToyModality):
+        Options = Lax  # type: ignore[assignment]
+
+    with pytest.raises(AssertionError, match="Options accepts an unknown key"):
+        check_modality(LaxToy)
+
+    class ShortExport(ToyModality):
+        export_formats = ("txt",)
+
+        def render(self, x, y, out_dir, purpose, fmt=None):  # type: ignore[no-untyped-def]
+            made = super().render(x, y, out_dir, purpose, fmt)
+            return made[:-1] if purpose == "export" else made
+
+    with pytest.raises(AssertionError, match=r"render\('export', 'txt'\) wrote 3 files for 4 instances"):
+        check_modality(ShortExport)
