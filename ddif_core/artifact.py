@@ -52,8 +52,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # after the block: a writer may replace the file (safetensors does)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

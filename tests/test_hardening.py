@@ -73,6 +73,7 @@ def test_outputs_follow_the_umask_and_stay_atomic(tmp_path):
     old = os.umask(0o022)
     try:
         artifact.write_json(tmp_path / "a.json", {"x": 1})
+        artifact.write_safetensors(tmp_path / "t.safetensors", {"w": torch.zeros(2)}, {"format": "test"})
         with artifact.atomic_dir(tmp_path / "folder") as tmp:
             (tmp / "f").write_text("x")
         os.umask(0o077)
@@ -80,9 +81,10 @@ def test_outputs_follow_the_umask_and_stay_atomic(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "t.safetensors").stat().st_mode) == 0o644  # safetensors replaces its file
     assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o755
     assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json", "folder"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json", "folder", "t.safetensors"]
 
 
 def test_json_never_holds_infinity(tmp_path):
