@@ -17,7 +17,6 @@ the same number of decoded clips), final-epoch accuracy mean ± std.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, record, run_ddif, work_dir  # noqa: E402
+from common import best_of, main_by_parts, run_ddif, work_dir  # noqa: E402
 
 SHAPE = (3, 16, 112, 112)
 FIELD = {"layers": 6, "width": 40, "w0": 5.0, "w0_first": 5.0}
@@ -89,15 +88,7 @@ def run_presets() -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", choices=["components", "run", "all"], default="all")
-    args = parser.parse_args()
-    figures: dict[str, object] = {"note": "timed on a 2-core CPU shared with other jobs (under load)"}
-    if args.parts in ("components", "all"):
-        figures["components"] = components()
-    if args.parts in ("run", "all"):
-        figures["demo"] = run_presets()
-    record("video" if args.parts == "all" else f"video_{args.parts}", figures)
+    main_by_parts("video", __doc__, components, run_presets)
 
 
 if __name__ == "__main__":

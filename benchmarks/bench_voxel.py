@@ -19,7 +19,6 @@ test set voxelised at 32^3 from the same files).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, record, run_ddif, work_dir  # noqa: E402
+from common import best_of, main_by_parts, run_ddif, work_dir  # noqa: E402
 
 
 def components() -> dict[str, object]:
@@ -87,15 +86,7 @@ def run_demo() -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", choices=["components", "run", "all"], default="all")
-    args = parser.parse_args()
-    figures: dict[str, object] = {"note": "timed on a 2-core CPU shared with other jobs (under load)"}
-    if args.parts in ("components", "all"):
-        figures["components"] = components()
-    if args.parts in ("run", "all"):
-        figures["demo"] = run_demo()
-    record("voxel" if args.parts == "all" else f"voxel_{args.parts}", figures)
+    main_by_parts("voxel", __doc__, components, run_demo)
 
 
 if __name__ == "__main__":

@@ -113,3 +113,19 @@ def run_ddif(*args: str) -> tuple[dict[str, object], float, str]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
     return json.loads(proc.stdout), wall, " ".join(["ddif", *args])
+
+
+def main_by_parts(name: str, doc: str, components: Callable[[], object], run: Callable[[], object]) -> None:
+    """The ``--parts components|run|all`` command line of a modality benchmark; records ``<name>[_<part>].json``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--parts", choices=["components", "run", "all"], default="all")
+    args = parser.parse_args()
+    figures: dict[str, object] = {"note": "timed on a 2-core CPU shared with other jobs (under load)"}
+    if args.parts in ("components", "all"):
+        figures["components"] = components()
+    if args.parts in ("run", "all"):
+        figures["demo"] = run()
+    record(name if args.parts == "all" else f"{name}_{args.parts}", figures)
+
