@@ -102,7 +102,9 @@ class ArrayDataset(Dataset):
         if array.ndim < 3:
             raise ValueError(f"array must be (N, m, N_1, ...), got shape {array.shape}")
         self.array = array
-        self.labels = torch.as_tensor(np.array(labels, dtype=np.int64)).reshape(-1)  # a copy: labels are small
+        # a copy (labels are small), never a view of a read-only memory map
+        self.labels = (labels.detach().to(torch.int64).clone() if torch.is_tensor(labels)
+                       else torch.from_numpy(np.array(labels, dtype=np.int64))).reshape(-1)
         if self.labels.shape[0] != array.shape[0]:
             raise ValueError(f"{array.shape[0]} instances but {self.labels.shape[0]} labels")
         self.class_names = list(class_names)

@@ -199,6 +199,19 @@ class DDiFOptions(ParamOptions):
     warmup_lr: float = Field(5e-4, gt=0, description="Learning rate of the warm-up.")
 
 
+def field_settings(options: DDiFOptions, sample_shape: tuple[int, ...], ipc: int,
+                   table: dict[int, tuple[int, ...]]) -> dict[str, Any]:
+    """Layers, width and SIREN frequencies of the fields at ``ipc``: the options where set, else the
+    dataset's field table row (Table 8), else :func:`~ddif_core.budget.plan_field` and w0 30.
+
+    :returns: ``{"layers", "width", "w0_first", "w0"}``.
+    """
+    row = tuple(table.get(ipc) or plan_field(sample_shape, ipc))
+    w0_first, w0 = (row[2], row[3]) if len(row) >= 4 else (DEFAULT_W0, DEFAULT_W0)
+    return {"layers": int(options.layers or row[0]), "width": int(options.width or row[1]),
+            "w0_first": float(options.w0_first or w0_first), "w0": float(options.w0 or w0)}
+
+
 class DDiFParameterization(Parameterization):
     """DDiF: each synthetic instance is a SIREN field decoded on the coordinate grid."""
 
@@ -226,10 +239,8 @@ class DDiFParameterization(Parameterization):
     def make_plan(cls, options: BaseModel, sample_shape: tuple[int, ...], ipc: int,
                   table: dict[int, tuple[int, ...]]) -> Plan:
         o: DDiFOptions = options  # type: ignore[assignment]
-        row = tuple(table.get(ipc) or plan_field(sample_shape, ipc))
-        layers, width = o.layers or row[0], o.width or row[1]
-        w0_first, w0 = (row[2], row[3]) if len(row) >= 4 else (DEFAULT_W0, DEFAULT_W0)
-        w0_first, w0 = float(o.w0_first or w0_first), float(o.w0 or w0)
+        settings = field_settings(o, sample_shape, ipc, table)
+        layers, width = settings["layers"], settings["width"]
         m, n = int(sample_shape[0]), len(sample_shape) - 1
         b = params_per_field(n, layers, width, m)
         fit = items_per_class(ipc, sample_shape, b)
@@ -247,8 +258,7 @@ class DDiFParameterization(Parameterization):
                     f"of {b} parameters per class"
                 )
             per_class = o.fields_per_class
-        return Plan(per_class=per_class, params_per_item=b,
-                    settings={"layers": layers, "width": width, "w0_first": w0_first, "w0": w0})
+        return Plan(per_class=per_class, params_per_item=b, settings=settings)
 
     def initialize(self, real: ClassBank, generator: torch.Generator, progress: Progress | None = None) -> None:
         """Warm-up: fit every field to one random real instance of its class (batched, in chunks of fields)."""

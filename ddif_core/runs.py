@@ -71,7 +71,7 @@ def evaluate_run(
     console = Console(quiet)
 
     def score(at: tuple[int, ...]) -> Any:
-        test = load_split(modality, "test", dev) if at == native else modality.load_at("test", at)
+        test = load_split(modality, "test", dev, parts.source()) if at == native else modality.load_at("test", at)
         x, y = synthetic.decode(at)
         return evaluate_synthetic(parts, config, x, y, test, dev, console, at), int(x.shape[0])
 

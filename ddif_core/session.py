@@ -20,7 +20,7 @@ from ddif_core.budget import BudgetReport
 from ddif_core.config import RunConfig, validate_options
 from ddif_core.cpu import tune_allocator
 from ddif_core.data import ClassBank, Dataset, LabelledData
-from ddif_core.errors import ConfigError, DataError
+from ddif_core.errors import ConfigError, DataError, PluginError
 from ddif_core.matcher import Matcher, MatcherContext
 from ddif_core.modality import Modality
 from ddif_core.parameterization import ParamOptions, Parameterization, Plan
@@ -75,11 +75,52 @@ class Parts:
     registry: Registry
     net_options: dict[str, BaseModel] = field(default_factory=dict)
 
+    checked: set[str] = field(default_factory=set)
+
+    def source(self, kind: str = "modalities", name: str | None = None) -> str:
+        """The distribution and version that provide ``name`` (default: this run's modality)."""
+        try:
+            entry = self.registry.entry(kind, name or self.modality.name)
+        except PluginError:  # a part handed to the engine directly (tests, embedding)
+            return "a part not registered by any distribution"
+        return entry.distribution if entry.version == "unknown" else f"{entry.distribution} {entry.version}"
+
     def network(self, name: str | None, shape: tuple[int, ...], device: torch.device) -> torch.nn.Module:
+        """A fresh network ``name`` (None: the modality's default) for instances of ``shape`` on ``device``.
+
+        The first network of each name is probed on a copy (two zero instances, no gradients, the random
+        state restored): its forward must give (2, classes) and its embed (2, F); otherwise a
+        :class:`~ddif_core.errors.PluginError` names the network and its distribution.
+        """
         net_name = name or self.modality.default_network
         net_def = self.registry.get("networks", net_name)
         options = self.net_options.get(net_name) or net_def.Options()
-        return net_def.build(tuple(shape), self.modality.info.num_classes, options).to(device)
+        net = net_def.build(tuple(shape), self.modality.info.num_classes, options).to(device)
+        key = f"{net_name}@{tuple(shape)}"
+        if key not in self.checked:
+            self._probe(net, net_name, tuple(shape), device)
+            self.checked.add(key)
+        return net
+
+    def _probe(self, net: torch.nn.Module, name: str, shape: tuple[int, ...], device: torch.device) -> None:
+        import copy
+
+        who = f"network '{name}' (from {self.source('networks', name)})"
+        if not isinstance(net, torch.nn.Module):
+            raise PluginError(f"{who}: build() returned {type(net).__name__}, not a torch.nn.Module")
+        classes = self.modality.info.num_classes
+        probe = copy.deepcopy(net)
+        x = torch.zeros(2, *shape, device=device)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.no_grad():
+            out = probe(x)
+            feats = probe.embed(x) if hasattr(probe, "embed") else None
+        if not torch.is_tensor(out) or tuple(out.shape) != (2, classes):
+            got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+            raise PluginError(f"{who}: forward of a batch of shape {tuple(x.shape)} gave {got}; expected (2, {classes}) "
+                              f"logits, one per class of modality '{self.modality.name}'")
+        if feats is not None and (not torch.is_tensor(feats) or feats.dim() != 2 or feats.shape[0] != 2):
+            got = tuple(feats.shape) if torch.is_tensor(feats) else type(feats).__name__
+            raise PluginError(f"{who}: embed of a batch of shape {tuple(x.shape)} gave {got}; expected (2, F) features")
 
 
 def resolve_parts(config: RunConfig, registry: Registry | None = None) -> Parts:
@@ -117,20 +158,38 @@ def plan_budget(parts: Parts, ipc: int) -> tuple[Plan, BudgetReport]:
     return plan, plan.report(parts.param_cls.name, info.sample_shape, info.num_classes, ipc)
 
 
-def load_split(modality: Modality, split: str, device: torch.device) -> Dataset:
-    """``modality.load(split)``, checked without reading its instances; in-memory splits move to ``device``."""
+def load_split(modality: Modality, split: str, device: torch.device, source: str | None = None) -> Dataset:
+    """``modality.load(split)``, checked at the boundary; in-memory splits move to ``device``.
+
+    What the plugin returned is checked before the engine uses it: the instance shape, int64 labels in
+    range, float32 values without NaN or inf (the whole split when it is held in memory, the first
+    batch of a streamed :class:`~ddif_core.data.Dataset`). A failure is a :class:`DataError` naming the
+    modality and ``source``, the distribution that provides it (e.g. ``"ddif-audio 0.4.0"``).
+    """
+    who = f"modality '{modality.name}'" + (f" (from {source})" if source else "")
     data = modality.load(split)
+    if not isinstance(data, Dataset):
+        raise DataError(f"{who}: load('{split}') returned {type(data).__name__}; it must return a ddif_core.Dataset "
+                        f"(LabelledData in memory, ArrayDataset for data larger than memory)")
     if tuple(data.sample_shape) != tuple(modality.sample_shape):
-        raise DataError(
-            f"modality '{modality.name}' loaded {split} instances of shape {tuple(data.sample_shape)}, "
-            f"expected {tuple(modality.sample_shape)}"
-        )
+        raise DataError(f"{who} loaded {split} instances of shape {tuple(data.sample_shape)}, "
+                        f"expected {tuple(modality.sample_shape)}")
     labels = data.labels
     if labels.dtype != torch.int64 or labels.dim() != 1 or (
             len(data) and (int(labels.min()) < 0 or int(labels.max()) >= modality.info.num_classes)):
-        raise DataError(
-            f"modality '{modality.name}' loaded {split} labels that are not int64 in 0..{modality.info.num_classes - 1}"
-        )
+        raise DataError(f"{who} loaded {split} labels that are not int64 in 0..{modality.info.num_classes - 1}")
+    values = data.x if isinstance(data, LabelledData) else data.get(torch.arange(min(len(data), 64)))
+    if values.dtype != torch.float32:
+        raise DataError(f"{who} loaded {split} instances of dtype {str(values.dtype).removeprefix('torch.')}; "
+                        f"expected float32 (normalised values)")
+    if tuple(values.shape[1:]) != tuple(modality.sample_shape):
+        raise DataError(f"{who}: the {split} dataset says its instances are {tuple(modality.sample_shape)} but get() "
+                        f"gave a batch of shape {tuple(values.shape)}")
+    if not bool(torch.isfinite(values).all()):
+        bad = int((~torch.isfinite(values.reshape(values.shape[0], -1))).any(1).sum())
+        scope = "" if isinstance(data, LabelledData) else f" among the first {values.shape[0]}"
+        raise DataError(f"{who} loaded {bad} {split} instance(s){scope} with NaN or inf values; check the files "
+                        f"(or the normalisation) of dataset '{modality.dataset}'")
     return data.to(device) if isinstance(data, LabelledData) else data
 
 
@@ -152,9 +211,9 @@ class Session:
     def load(self, splits: tuple[str, ...]) -> None:
         """Load ``splits`` ("train" as a :class:`ClassBank`, "test" as a dataset) onto the device."""
         if "train" in splits:
-            self.real = ClassBank(load_split(self.modality, "train", self.device))
+            self.real = ClassBank(load_split(self.modality, "train", self.device, self.parts.source()))
         if "test" in splits:
-            self.test = load_split(self.modality, "test", self.device)
+            self.test = load_split(self.modality, "test", self.device, self.parts.source())
 
     def build_network(self, name: str | None = None) -> torch.nn.Module:
         """A freshly initialised network (``None``: the modality's default) on the session's device."""

@@ -173,20 +173,41 @@ def register_generators(register: Callable[[type], None]) -> None:
 
 
 def check_modality(modality_cls: type[Modality], options: BaseModel | None = None, dataset: str | None = None,
-                   data_root: Path | None = None) -> None:
-    """Check a modality against the contract the engine relies on (loads its data: use tiny fixtures)."""
+                   data_root: Path | None = None, network: Any | None = None, warmup_steps: int = 200) -> None:
+    """Check a modality against the contract the engine relies on (loads its data: use tiny fixtures).
+
+    Pass non-default ``options`` (e.g. a small size) as the plugin's tests do: ``dataset_info`` must
+    describe what ``load`` returns under them. Besides the data (splits, shapes, labels, dtype, finite
+    values, every class present in train), augmentation, resizing, ``Options``, ``state()`` and presets,
+    and rendering, it checks the default network (:func:`check_network`, or ``network``: a
+    :class:`~ddif_core.NetworkDef`) on loaded instances and on instances decoded from fields, and that
+    a warm-up of 4 fields of the dataset's Table-8 size (``warmup_steps`` Adam steps at the default
+    warm-up lr) lowers their reconstruction error.
+    """
     assert isinstance(getattr(modality_cls, "name", None), str), "a modality needs a str 'name'"
     assert modality_cls.datasets(), f"{modality_cls.name}: datasets() is empty"
     mod = modality_cls(options, dataset, data_root)
     shape = mod.sample_shape
     assert len(shape) >= 2, f"{mod.name}: sample_shape must be (m, N_1, ..., N_n), got {shape}"
+    # the info the engine uses: dataset_info(dataset, options), or what __init__ read from the files
+    classes = list(mod.info.class_names)
     for split in ("train", "test"):
         data = mod.load(split)
         assert isinstance(data, Dataset), f"{mod.name}: load('{split}') must return a ddif_core.Dataset"
-        assert tuple(data.sample_shape) == tuple(shape), f"{mod.name}: {split} instances are {data.sample_shape}"
+        assert tuple(data.sample_shape) == tuple(shape), (
+            f"{mod.name}: its info (dataset_info under these options) says {split} instances are {tuple(shape)}, load gave "
+            f"{tuple(data.sample_shape)}"
+        )
         y = data.labels
         assert y.dtype == torch.int64 and y.shape == (len(data),), f"{mod.name}: bad {split} labels"
         assert int(y.min()) >= 0 and int(y.max()) < mod.info.num_classes, f"{mod.name}: label out of range"
+        names = list(getattr(data, "class_names", []) or [])
+        assert not names or names == classes, (
+            f"{mod.name}: load('{split}') names the classes {names[:4]}..., the modality's info {classes[:4]}..."
+        )
+        if split == "train":
+            missing = sorted(set(range(len(classes))) - set(y.unique().tolist()))
+            assert not missing, f"{mod.name}: the train split has no instance of class(es) {missing}"
         first = data.get(torch.arange(min(8, len(data))))
         assert first.dtype == torch.float32, f"{mod.name}: {split} get() must give float32, got {first.dtype}"
         assert tuple(first.shape[1:]) == tuple(shape), f"{mod.name}: {split} get() gave {tuple(first.shape)}"
@@ -206,6 +227,54 @@ def check_modality(modality_cls: type[Modality], options: BaseModel | None = Non
     assert tuple(mod.resize(first[:2], smaller).shape[1:]) == smaller, f"{mod.name}: resize missed {smaller}"
     _check_options_state_presets(modality_cls, mod, options, dataset, data_root)
     _check_render(mod, first[:4].detach(), data.labels[:4])
+    decoded = _check_warmup(mod, first[:4].detach(), warmup_steps)
+    net_def = network if network is not None else _default_network(mod)
+    for what, inputs in (("loaded", first[:3].detach()), ("decoded", decoded[:3])):
+        try:
+            check_network(net_def, tuple(shape), mod.info.num_classes, inputs=inputs)
+        except AssertionError as exc:
+            raise AssertionError(f"{mod.name}: on {what} instances, {exc}") from None
+
+
+def _default_network(mod: Modality) -> Any:
+    """The modality's default :class:`~ddif_core.NetworkDef` from the installed plugins."""
+    from ddif_core.errors import PluginError
+    from ddif_core.plugins import get_registry
+
+    try:
+        return get_registry().entry("networks", mod.default_network).obj
+    except PluginError as exc:
+        raise AssertionError(f"{mod.name}: default_network '{mod.default_network}' is not registered ({exc}); install "
+                             f"the plugin that provides it, or pass network= to check_modality") from None
+
+
+def _check_warmup(mod: Modality, x: torch.Tensor, steps: int) -> torch.Tensor:
+    """Fit one field of the dataset's Table-8 size to each of x (k, m, N...); the error must drop.
+
+    :returns: the fitted fields decoded on the instance grid, (k, m, N...).
+    """
+    from ddif_core.fields import FieldBank
+    from ddif_core.parameterization import DDiFOptions, field_settings
+
+    opts = DDiFOptions()
+    s = field_settings(opts, tuple(mod.sample_shape), 1, mod.info.field_table)
+    k, m = x.shape[0], x.shape[1]
+    bank = FieldBank(k, len(mod.sample_shape) - 1, m, s["layers"], s["width"], w0=s["w0"], w0_first=s["w0_first"],
+                     generator=torch.Generator().manual_seed(0))
+    flat = x.reshape(k, m, -1)  # (k, m, P), as decode_grid gives
+    grid = tuple(mod.sample_shape[1:])
+    with torch.no_grad():
+        before = float((bank.decode_grid(grid) - flat).square().mean())
+    bank.fit(grid, flat.transpose(1, 2), steps, opts.warmup_lr)  # fit takes (k, P, m)
+    with torch.no_grad():
+        decoded = bank.decode_grid(grid)
+    after = float((decoded - flat).square().mean())
+    assert after < before, (
+        f"{mod.name}: a warm-up of {k} fields (layers {s['layers']}, width {s['width']}, w0 {s['w0_first']}/{s['w0']}) "
+        f"for {steps} steps did not lower the reconstruction error ({before:.4g} -> {after:.4g}); check the values' "
+        f"scale and the dataset's field_table"
+    )
+    return decoded.reshape(x.shape)
 
 
 def _check_options_state_presets(modality_cls: type[Modality], mod: Modality, options: BaseModel | None,
@@ -303,12 +372,13 @@ def check_matcher(matcher_cls: type, options: BaseModel | None = None, steps: in
 
 
 def check_network(network_def: Any, sample_shape: tuple[int, ...], num_classes: int,
-                  options: BaseModel | None = None, batch: int = 3) -> None:
+                  options: BaseModel | None = None, batch: int = 3, inputs: torch.Tensor | None = None) -> None:
     """Check a registered network: forward gives (B, classes), embed gives (B, F), and it works under
     ``torch.func`` as the matchers use it (``functional_call``; per-sample gradients with ``vmap(grad)``).
 
     :param network_def: a :class:`ddif_core.NetworkDef` (e.g. ``get_registry().entry("networks", name).obj``).
     :param sample_shape: (m, N_1, ..., N_n) of one instance.
+    :param inputs: (B, m, N_1, ..., N_n) instances to run it on (default: ``batch`` Gaussian ones).
     """
     from torch.func import functional_call, grad, vmap
 
@@ -316,7 +386,8 @@ def check_network(network_def: Any, sample_shape: tuple[int, ...], num_classes: 
     opts = options if options is not None else network_def.Options()
     net = network_def.build(tuple(sample_shape), num_classes, opts)
     assert isinstance(net, torch.nn.Module), f"network '{name}': build() returned {type(net).__name__}, not an nn.Module"
-    x = torch.randn(batch, *sample_shape, generator=torch.Generator().manual_seed(0))
+    x = inputs if inputs is not None else torch.randn(batch, *sample_shape, generator=torch.Generator().manual_seed(0))
+    batch = x.shape[0]
     out = net(x)
     assert tuple(out.shape) == (batch, num_classes), (
         f"network '{name}': forward of {tuple(x.shape)} gave {tuple(out.shape)}; expected ({batch}, {num_classes}) logits"

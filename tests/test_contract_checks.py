@@ -79,3 +79,32 @@ def test_check_modality_names_lax_options_and_a_short_export():
 
     with pytest.raises(AssertionError, match=r"render\('export', 'txt'\) wrote 3 files for 4 instances"):
         check_modality(ShortExport)
+
+
+def test_check_modality_names_a_missing_class_a_bad_network_and_a_warmup_that_does_not_fit():
+    from ddif_core import NetworkDef
+    from ddif_core.data import LabelledData
+    from ddif_core.mlp import MLP
+    from ddif_core.testing import check_modality
+
+    class NoRightInTrain(ToyModality):
+        def load(self, split):  # type: ignore[no-untyped-def]
+            data = super().load(split)
+            keep = data.y != 2 if split == "train" else torch.ones_like(data.y, dtype=torch.bool)
+            return LabelledData(data.x[keep], data.y[keep], data.class_names)
+
+    with pytest.raises(AssertionError, match=r"toy: the train split has no instance of class\(es\) \[2\]"):
+        check_modality(NoRightInTrain)
+
+    class TwoLogits(MLP):
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return super().forward(x)[:, :2]
+
+    two = NetworkDef(name="twologits", build=lambda shape, classes, opts: TwoLogits(shape, classes, width=8))
+    with pytest.raises(AssertionError, match=r"toy: on loaded instances, network 'twologits': forward of \(3, 1, 8, 8\) "
+                                             r"gave \(3, 2\); expected \(3, 3\) logits"):
+        check_modality(ToyModality, network=two)
+
+    with pytest.raises(AssertionError, match=r"toy: a warm-up of 4 fields \(layers 2, width 4, w0 30.0/30.0\) for 0 "
+                                             r"steps did not lower the reconstruction error"):
+        check_modality(ToyModality, warmup_steps=0)

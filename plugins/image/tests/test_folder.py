@@ -36,6 +36,13 @@ def modality(root, cache, dataset="imagenette", **opts):
     return ImageModality(ImageOptions(resolution=16, cache_dir=str(cache), **opts), dataset, root)
 
 
+def test_folder_dataset_at_a_chosen_resolution_passes_the_contract(tmp_path):
+    from ddif_core.testing import check_modality
+
+    root = write_tree(tmp_path / "nette", WNIDS)
+    check_modality(ImageModality, ImageOptions(resolution=16, cache_dir=str(tmp_path / "cache")), "imagenette", root)
+
+
 def test_subset_reads_wnid_folders_in_paper_order_and_caches(tmp_path, monkeypatch):
     root = write_tree(tmp_path / "nette", list(reversed(WNIDS)))  # folder order on disk must not matter
     m = modality(root, tmp_path / "cache")

@@ -14,6 +14,7 @@ from ddif_image.modality import ImageModality
 
 def test_fashion_mnist_idx_passes_contract_and_normalises(idx_root):
     check_modality(ImageModality, None, "fashion-mnist", idx_root)
+    check_modality(ImageModality, ImageModality.Options(zca=True, dsa_strategy="color_crop"), "fashion-mnist", idx_root)
     mod = ImageModality(None, "fashion-mnist", idx_root)
     train = mod.load("train")
     assert train.x.shape == (60, 1, 28, 28) and train.y.tolist()[:7] == [0] * 6 + [1]

@@ -67,7 +67,7 @@ class SignalModality(Modality):
     def dataset_info(cls, dataset: str, options: BaseModel | None = None) -> DatasetInfo:
         info = super().dataset_info(dataset, options)
         length = getattr(options, "length", None)
-        if length is None or dataset != "waves":
+        if length is None:  # ucr: the stored length, read in __init__
             return info
         return DatasetInfo(info.name, (1, length), info.class_names, info.description, info.field_table)
 
