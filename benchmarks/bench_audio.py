@@ -1,6 +1,6 @@
 """Audio figures on this machine: the demo preset, DDiF vs vanilla at the same budget, and decode times.
 
-    python benchmarks/bench_audio.py [--params ddif vanilla] [--keep DIR]
+    python benchmarks/bench_audio.py [--params ddif vanilla] [--vanilla-lrs 0.1 10] [--keep DIR]
 
 Both runs read speech-synth (espeak-ng, generated once into the cache; it is NOT Speech Commands) through the
 Speech Commands reader. Evaluation: the preset's nets x epochs, final-epoch accuracy, mean +- population std.
@@ -12,15 +12,13 @@ per one-second clip. With a CUDA device, ``--gpu`` also times ``speech-ipc10-dc`
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, record, run_ddif, work_dir  # noqa: E402
+from common import best_of, demo_rows, record, run_ddif, vanilla_sweep_rows, work_dir  # noqa: E402
 
 from ddif_core import FieldBank  # noqa: E402
 
@@ -43,31 +41,24 @@ def decode_times() -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", nargs="*", default=["ddif", "vanilla"])
-    ap.add_argument("--keep", type=Path, help="keep the run directories here (reused when present)")
+    ap.add_argument("--vanilla-lrs", nargs="*", type=float, default=[],
+                    help="also run vanilla at these lrs of DM's own optimiser (SGD, momentum 0.5; default lr 1.0)")
+    ap.add_argument("--keep", type=Path, help="keep the run directories here")
     ap.add_argument("--gpu", action="store_true", help="also time speech-ipc10-dc iterations on a CUDA device")
     args = ap.parse_args()
-    figures: dict[str, object] = {"decode": decode_times()}
-    print("decode", figures["decode"], flush=True)
-    with work_dir(args.keep) as work:
-        for param in args.params:
-            run_dir = work / f"demo-{param}"
-            cmd = ("run", "--modality", "audio", "--preset", "demo", "--param", param, "--out", str(run_dir))
-            t = time.perf_counter()
-            m, wall, command = run_ddif(*cmd) if not (run_dir / "metrics.json").exists() else (
-                json.loads((run_dir / "metrics.json").read_text()), None, " ".join(("ddif", *cmd)))
-            figures[f"demo/{param}"] = {
-                "command": command.split(" --out ")[0],
-                "wall_s": round(wall, 1) if wall is not None else None,
-                "accuracy_mean": round(m["accuracy_mean"], 2), "accuracy_std": round(m["accuracy_std"], 2),
-                "accuracies": [round(a, 2) for a in m["accuracies"]],
-                "num_decoded": m["num_decoded"], "budget": f"{m['budget_used']}/{m['budget_allowed']}",
-                "timings_s": {k: round(v, 1) for k, v in m["timings"].items()},
-            }
-            print(param, json.dumps(figures[f"demo/{param}"]), f"({time.perf_counter() - t:.0f} s)", flush=True)
-        if all(f"demo/{p}" in figures for p in ("ddif", "vanilla")):
-            d, v = figures["demo/ddif"], figures["demo/vanilla"]
-            figures["ddif_minus_vanilla_points"] = round(d["accuracy_mean"] - v["accuracy_mean"], 2)  # type: ignore[index]
-        if args.gpu and torch.cuda.is_available():
+    decode = decode_times()
+    print("decode", decode, flush=True)
+    rows = {f"demo/{p}": ["--param", p] for p in args.params}
+    rows.update({f"demo/{k}": v for k, v in vanilla_sweep_rows(args.vanilla_lrs).items()})
+    figures = demo_rows("audio", rows, "audio", {"decode": decode}, args.keep)
+    vanillas = [k for k in figures if k.startswith("demo/vanilla") and "failed" not in figures[k]]  # type: ignore[operator]
+    if "demo/ddif" in figures and vanillas:
+        best = max(vanillas, key=lambda k: figures[k]["accuracy_mean"])  # type: ignore[index]
+        figures["best_vanilla"] = best
+        figures["ddif_minus_best_vanilla_points"] = round(
+            figures["demo/ddif"]["accuracy_mean"] - figures[best]["accuracy_mean"], 2)  # type: ignore[index]
+    if args.gpu and torch.cuda.is_available():
+        with work_dir() as work:
             run_dir = work / "speech-ipc10-dc"
             m, wall, command = run_ddif("run", "--modality", "audio", "--preset", "speech-ipc10-dc", "--dataset",
                                         "speech-synth", "--set", "distill.iterations=20", "--set", "eval.runs=1",

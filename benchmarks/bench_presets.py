@@ -45,7 +45,8 @@ def main() -> None:
                     "timings_s": {k: round(v, 1) for k, v in m["timings"].items()},
                 }
                 print(key, json.dumps(figures[key]), flush=True)
-    record("presets", figures)
+    everything = args.presets == ap.get_default("presets") and args.params == ap.get_default("params")
+    record("presets" if everything else "presets_" + "_".join(args.presets), figures)  # a subset keeps presets.json
 
 
 if __name__ == "__main__":

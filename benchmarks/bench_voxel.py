@@ -11,8 +11,9 @@ Components (on the offline primitives, Table 8's voxel field L=3, d=20, w0 30/40
 * ``conv3dnet_ms_per_grid``: forward pass, batch 8, at 32^3 width 128 (the protocol) and 16^3 width 32 (demo).
 * ``marching_cubes_ms_per_grid``: one decoded grid -> mesh (the ``ddif decode --format obj`` path).
 
-Run (``--parts run``): ``ddif run --modality voxel --preset demo`` with ``--param ddif`` and ``--param vanilla``
-(equal budget: 4 fields per class vs one 16^3 grid per class), final-epoch accuracy mean ± std, seconds per stage,
+Run (``--parts run [--vanilla-lrs LR ...]``): ``ddif run --modality voxel --preset demo`` with ``--param ddif`` and
+``--param vanilla`` (equal budget: 4 fields per class vs one 16^3 grid per class; vanilla with DM's own SGD lr 1.0,
+momentum 0.5, then each of ``--vanilla-lrs``), final-epoch accuracy mean ± std, seconds per stage,
 then ``ddif eval RUN --resolution 32`` for both (fields decoded on the 32^3 grid; vanilla grids resized; the
 test set voxelised at 32^3 from the same files).
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, main_by_parts, run_ddif, work_dir  # noqa: E402
+from common import best_of, demo_rows, main_by_parts, record, run_ddif, vanilla_sweep_rows, work_dir  # noqa: E402
 
 
 def components() -> dict[str, object]:
@@ -68,21 +69,22 @@ def components() -> dict[str, object]:
     return out
 
 
-def run_demo() -> dict[str, object]:
-    rows: dict[str, object] = {}
+def run_demo(vanilla_lrs: list[float], name: str, extra: dict[str, object]) -> dict[str, object]:
+    """DDiF and vanilla (DM's own SGD lr 1.0, momentum 0.5, then ``vanilla_lrs``) on the demo, each then
+    evaluated at 32^3 (``ddif eval RUN --resolution 32``)."""
+    rows = {"ddif": ["--param", "ddif"], "vanilla": ["--param", "vanilla"], **vanilla_sweep_rows(vanilla_lrs)}
     with work_dir() as work:
-        for param in ("ddif", "vanilla"):
-            data, wall, cmd = run_ddif("run", "--modality", "voxel", "--preset", "demo", "--param", param,
-                                       "--device", "cpu", "--out", str(work / param))
-            row = {"command": cmd, "wall_s": round(wall, 1), "accuracy_mean": data.get("accuracy_mean"),
-                   "accuracy_std": data.get("accuracy_std"), "timings": data.get("timings"),
-                   "budget_used": data.get("budget_used"), "num_decoded": data.get("num_decoded")}
-            cross, wall, cmd = run_ddif("eval", str(work / param), "--resolution", "32")
-            row["at_32"] = {"command": cmd, "wall_s": round(wall, 1),
-                            **{k: cross.get(k) for k in ("accuracy_mean", "accuracy_std", "accuracy_org",
-                                                         "accuracy_drop", "accuracy_drop_ratio") if k in cross}}
-            rows[param] = row
-    return rows
+        figures = demo_rows("voxel", rows, name, extra, keep=work)
+        for row in rows:
+            if "failed" in figures[row]:  # type: ignore[operator]
+                continue
+            cross, wall, cmd = run_ddif("eval", str(work / row.replace("/", "-").replace("=", "")), "--resolution", "32")
+            figures[row]["at_32"] = {"command": cmd.split(" /")[0] + " RUN --resolution 32", "wall_s": round(wall, 1),  # type: ignore[index]
+                                     **{k: cross.get(k) for k in ("accuracy_mean", "accuracy_std", "accuracy_org",
+                                                                  "accuracy_drop", "accuracy_drop_ratio") if k in cross}}
+            print(row, "at 32^3", figures[row]["at_32"], flush=True)  # type: ignore[index]
+            record(name, figures)
+    return figures
 
 
 def main() -> None:

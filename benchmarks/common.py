@@ -62,6 +62,7 @@ def record(name: str, figures: dict[str, object]) -> Path:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
         "git": _git_rev(),
         "figures": figures,
     }
@@ -115,17 +116,71 @@ def run_ddif(*args: str) -> tuple[dict[str, object], float, str]:
     return json.loads(proc.stdout), wall, " ".join(["ddif", *args])
 
 
-def main_by_parts(name: str, doc: str, components: Callable[[], object], run: Callable[[], object]) -> None:
-    """The ``--parts components|run|all`` command line of a modality benchmark; records ``<name>[_<part>].json``."""
+def main_by_parts(name: str, doc: str, components: Callable[[], dict[str, object]],
+                  run: Callable[[list[float], str, dict[str, object]], object]) -> None:
+    """The ``--parts components|run|all [--vanilla-lrs LR ...]`` command line of a modality benchmark.
+
+    Records ``results/<name>_components.json``, ``<name>_run.json`` or, for ``all``, ``<name>.json``;
+    ``run(vanilla_lrs, result_name, extra_figures)`` records its rows itself as they finish.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--parts", choices=["components", "run", "all"], default="all")
+    parser.add_argument("--vanilla-lrs", nargs="*", type=float, default=[],
+                        help="run parts: also run vanilla at these lrs of DM's own optimiser (SGD, momentum 0.5; "
+                             "its default lr is 1.0)")
     args = parser.parse_args()
-    figures: dict[str, object] = {"note": "timed on a 2-core CPU shared with other jobs (under load)"}
+    figures: dict[str, object] = {}
     if args.parts in ("components", "all"):
         figures["components"] = components()
+        if args.parts == "components":
+            record(f"{name}_components", figures)
     if args.parts in ("run", "all"):
-        figures["demo"] = run()
-    record(name if args.parts == "all" else f"{name}_{args.parts}", figures)
+        run(args.vanilla_lrs, name if args.parts == "all" else f"{name}_run", figures)
 
+
+def demo_rows(modality: str, rows: dict[str, list[str]], name: str, extra: dict[str, object] | None = None,
+              keep: Path | None = None) -> dict[str, object]:
+    """Run ``ddif run --modality M --preset demo`` once per row (its extra flags), recording
+    ``results/<name>.json`` after every row so that a long benchmark stopped part-way keeps what finished.
+
+    :param rows: row name -> extra flags, e.g. ``{"vanilla/lr=0.1": ["--param", "vanilla", "--set", "param.lr=0.1"]}``.
+    :param extra: figures recorded with the rows (e.g. component timings).
+    :returns: the recorded figures: each row's command, wall time, final-epoch accuracy mean ± std, the
+        per-net accuracies, decoded instances, budget, optimiser and seconds per stage.
+    """
+    figures: dict[str, object] = dict(extra or {})
+    figures["note"] = (f"torch threads {torch.get_num_threads()} per run; wall times are this machine's at the time "
+                       f"(see machine and RESULTS.md for the load)")
+    with work_dir(keep) as work:
+        for row, flags in rows.items():
+            run_dir = work / row.replace("/", "-").replace("=", "")
+            args = ("run", "--modality", modality, "--preset", "demo", *flags, "--out", str(run_dir))
+            try:
+                m, wall, command = run_ddif(*args)
+            except SystemExit as exc:  # e.g. a sweep's lr that diverges: record it, go on with the other rows
+                figures[row] = {"command": " ".join(["ddif", *args]).split(" --out ")[0], "failed": str(exc)[-400:]}
+                print(row, "FAILED", str(exc)[-400:], flush=True)
+                record(name, figures)
+                continue
+            figures[row] = {
+                "command": command.split(" --out ")[0],
+                "wall_s": round(wall, 1),
+                "accuracy_mean": round(m["accuracy_mean"], 2),
+                "accuracy_std": round(m["accuracy_std"], 2),
+                "accuracies": [round(a, 2) for a in m["accuracies"]],
+                "num_decoded": m["num_decoded"],
+                "items_per_class": m.get("items_per_class"),
+                "budget": f"{m['budget_used']}/{m['budget_allowed']}",
+                "optimizer": m.get("optimizer"),
+                "timings_s": {k: round(v, 1) for k, v in m["timings"].items()},
+            }
+            print(row, json.dumps(figures[row]), flush=True)
+            record(name, figures)
+    return figures
+
+
+def vanilla_sweep_rows(lrs: list[float]) -> dict[str, list[str]]:
+    """Extra vanilla rows at other learning rates of the loss's own optimiser (the baseline's sweep)."""
+    return {f"vanilla/lr={lr:g}": ["--param", "vanilla", "--set", f"param.lr={lr:g}"] for lr in lrs}

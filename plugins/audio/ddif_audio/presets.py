@@ -39,8 +39,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "demo": {
         "run": {"dataset": "speech-synth", "ipc": 1, "loss": "dm", "param": "ddif"},
         "modality": {"size": 32, "synth_per_class": 60},
-        "param": {"ddif": {"layers": 3, "width": 10, "warmup_steps": 1000, "warmup_lr": 5e-4},
-                  "vanilla": {"lr": 1e-2}},
+        "param": {"ddif": {"layers": 3, "width": 10, "warmup_steps": 1000, "warmup_lr": 5e-4}},
         "matcher": {"dm": {"batch_real": 64, "augment": False}},
         "distill": {"iterations": 100, "lr": 1e-3, "checkpoint_every": 25},
         "eval": {"runs": 3, "epochs": 200, "batch_size": 64, "lr_milestones": [2 / 3, 5 / 6], "lr_gamma": 0.2,

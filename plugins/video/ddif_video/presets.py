@@ -47,7 +47,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "run": {"dataset": "moving-shapes", "ipc": 1, "loss": "dm", "param": "ddif"},
         "modality": {"frames": 8, "size": 32, "shapes_classes": 10, "shapes_per_class": 25},
         "param": {"ddif": {"layers": 3, "width": 20, "w0": 5.0, "w0_first": 5.0, "fields_per_class": 3,
-                           "warmup_steps": 300}, "vanilla": {"lr": 1e-2}},
+                           "warmup_steps": 300}},
         "matcher": {"dm": {"batch_real": 8, "augment": False}},
         "distill": {"iterations": 60, "lr": 1e-3, "checkpoint_every": 20},
         "eval": {"runs": 2, "epochs": 60, "batch_size": 64, "augment": False},

@@ -42,7 +42,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "demo": {
         "run": {"dataset": "primitives", "ipc": 1, "loss": "dm", "param": "ddif"},
         "modality": {"resolution": 16, "primitives_per_class": 40, "primitives_test_per_class": 20},
-        "param": {"ddif": {"warmup_steps": 1000, "warmup_lr": 5e-4}, "vanilla": {"lr": 1e-2}},
+        "param": {"ddif": {"warmup_steps": 1000, "warmup_lr": 5e-4}},
         "matcher": {"dm": {"batch_real": 40, "augment": False}},
         "net": {"width": 32},
         "distill": {"iterations": 100, "lr": 1e-3, "checkpoint_every": 25},
