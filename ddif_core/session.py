@@ -111,9 +111,13 @@ class Parts:
         classes = self.modality.info.num_classes
         probe = copy.deepcopy(net)
         x = torch.zeros(2, *shape, device=device)
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.no_grad():
-            out = probe(x)
-            feats = probe.embed(x) if hasattr(probe, "embed") else None
+        try:
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), torch.no_grad():
+                out = probe(x)
+                feats = probe.embed(x) if hasattr(probe, "embed") else None
+        except Exception as exc:  # noqa: BLE001 - a plugin's network failing on a plain batch is its bug
+            raise PluginError(f"{who}: forward of a batch of shape {tuple(x.shape)} raised {type(exc).__name__}: "
+                              f"{exc}") from exc
         if not torch.is_tensor(out) or tuple(out.shape) != (2, classes):
             got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
             raise PluginError(f"{who}: forward of a batch of shape {tuple(x.shape)} gave {got}; expected (2, {classes}) "
@@ -185,12 +189,18 @@ def load_split(modality: Modality, split: str, device: torch.device, source: str
     if tuple(values.shape[1:]) != tuple(modality.sample_shape):
         raise DataError(f"{who}: the {split} dataset says its instances are {tuple(modality.sample_shape)} but get() "
                         f"gave a batch of shape {tuple(values.shape)}")
-    if not bool(torch.isfinite(values).all()):
-        bad = int((~torch.isfinite(values.reshape(values.shape[0], -1))).any(1).sum())
+    bad = _non_finite_rows(values)
+    if bad:
         scope = "" if isinstance(data, LabelledData) else f" among the first {values.shape[0]}"
         raise DataError(f"{who} loaded {bad} {split} instance(s){scope} with NaN or inf values; check the files "
                         f"(or the normalisation) of dataset '{modality.dataset}'")
     return data.to(device) if isinstance(data, LabelledData) else data
+
+
+def _non_finite_rows(x: torch.Tensor, chunk_values: int = 1 << 24) -> int:
+    """How many instances of x (N, ...) hold a NaN or inf, checked in chunks (no split-sized temporary)."""
+    rows = max(1, chunk_values // max(1, x[0].numel())) if x.shape[0] else 1
+    return sum(int((~torch.isfinite(c.flatten(1))).any(1).sum()) for c in x.split(rows))
 
 
 @dataclass

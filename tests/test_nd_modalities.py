@@ -102,3 +102,18 @@ def test_distil_evaluate_decode_resume(tmp_path, registry, monkeypatch, dims, lo
     assert out["format"] == "npy" and out["files"] == x.shape[0]
     first = np.load(next((tmp_path / "decoded").rglob("*.npy")), allow_pickle=False)
     assert first.shape == (SHAPES[dims][0], *finer)
+
+
+@pytest.mark.parametrize("dims", [1, 3])
+def test_vanilla_set_at_another_resolution(tmp_path, registry, dims):
+    """A vanilla n-D set is resized by the modality (area / linear on 1-D and 3-D), never an internal error."""
+    config = build_config({"modality": f"bumps{dims}d", "loss": "dm", "out": str(tmp_path / "v"), "param": "vanilla"},
+                          sets=["distill.iterations=2", "eval.runs=1", "eval.epochs=1", "net.width=8",
+                                "matcher.batch_real=4"])
+    a = run(config, quiet=True, registry=registry)
+    finer = tuple(2 * s for s in SHAPES[dims][1:])
+    res = evaluate_run(a.run_dir, resolution=finer, runs=1, epochs=1, quiet=True, registry=registry)
+    assert res["resolution"] == list(finer) and res["num_decoded"] == 3
+    out = decode_run(a.run_dir, tmp_path / "decoded", resolution=finer, registry=registry)
+    first = np.load(next((tmp_path / "decoded").rglob("*.npy")), allow_pickle=False)
+    assert out["files"] == 3 and first.shape == (SHAPES[dims][0], *finer) and np.isfinite(first).all()

@@ -110,6 +110,34 @@ def test_bad_loaded_data_names_the_distribution(tmp_path, cls, match):
     assert not (tmp_path / "run").exists()
 
 
+def test_non_finite_rows_are_counted_in_chunks():
+    from ddif_core.session import _non_finite_rows
+
+    x = torch.zeros(50, 2, 3)
+    x[3, 1, 2], x[3, 0, 0], x[49, 0, 1] = float("nan"), float("inf"), -float("inf")
+    assert _non_finite_rows(x, chunk_values=7) == 2 and _non_finite_rows(x[:3]) == 0
+    assert _non_finite_rows(torch.zeros(0, 4)) == 0
+
+
+class _Raising(MLP):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+
+class RaisingNetToy(testing.ToyModality):
+    name = "raisingtoy"
+    default_network = "raising"
+
+
+RAISING = NetworkDef(name="raising", build=lambda shape, classes, opts: _Raising(shape, classes, width=8))
+
+
+def test_network_that_raises_is_named_with_its_distribution(tmp_path):
+    with pytest.raises(PluginError, match=r"network 'raising' \(from ddif-broken\): forward of a batch of shape "
+                                          r"\(2, 1, 8, 8\) raised RuntimeError: mat1 and mat2"):
+        _run(tmp_path, _registry(RaisingNetToy, networks=(RAISING,)), "raisingtoy", "eval.net=raising")
+
+
 def test_network_with_wrong_output_names_network_and_distribution(tmp_path):
     reg = _registry(WrongNetToy, networks=(FIVE,))
     with pytest.raises(PluginError, match=r"network 'fivelogits' \(from ddif-broken\): forward of a batch of shape "
