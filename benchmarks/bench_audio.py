@@ -51,7 +51,7 @@ def main() -> None:
     rows = {f"demo/{p}": ["--param", p] for p in args.params}
     rows.update({f"demo/{k}": v for k, v in vanilla_sweep_rows(args.vanilla_lrs).items()})
     figures = demo_rows("audio", rows, "audio", {"decode": decode}, args.keep)
-    vanillas = [k for k in figures if k.startswith("demo/vanilla") and "failed" not in figures[k]]  # type: ignore[operator]
+    vanillas = [k for k, v in figures.items() if k.startswith("demo/vanilla") and "failed" not in v]  # type: ignore[operator]
     if "demo/ddif" in figures and vanillas:
         best = max(vanillas, key=lambda k: figures[k]["accuracy_mean"])  # type: ignore[index]
         figures["best_vanilla"] = best

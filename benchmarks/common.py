@@ -155,7 +155,7 @@ def demo_rows(modality: str, rows: dict[str, list[str]], name: str, extra: dict[
                        f"(see machine and RESULTS.md for the load)")
     with work_dir(keep) as work:
         for row, flags in rows.items():
-            run_dir = work / row.replace("/", "-").replace("=", "")
+            run_dir = row_dir(work, row)
             args = ("run", "--modality", modality, "--preset", "demo", *flags, "--out", str(run_dir))
             try:
                 m, wall, command = run_ddif(*args)
@@ -179,6 +179,11 @@ def demo_rows(modality: str, rows: dict[str, list[str]], name: str, extra: dict[
             print(row, json.dumps(figures[row]), flush=True)
             record(name, figures)
     return figures
+
+
+def row_dir(work: Path, row: str) -> Path:
+    """The run directory of a :func:`demo_rows` row inside ``work``."""
+    return work / row.replace("/", "-").replace("=", "")
 
 
 def vanilla_sweep_rows(lrs: list[float]) -> dict[str, list[str]]:

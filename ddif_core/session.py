@@ -120,8 +120,8 @@ class Parts:
                               f"{exc}") from exc
         if not torch.is_tensor(out) or tuple(out.shape) != (2, classes):
             got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-            raise PluginError(f"{who}: forward of a batch of shape {tuple(x.shape)} gave {got}; expected (2, {classes}) "
-                              f"logits, one per class of modality '{self.modality.name}'")
+            raise PluginError(f"{who}: forward of a batch of shape {tuple(x.shape)} gave {got}; expected "
+                              f"(2, {classes}) logits, one per class of modality '{self.modality.name}'")
         if feats is not None and (not torch.is_tensor(feats) or feats.dim() != 2 or feats.shape[0] != 2):
             got = tuple(feats.shape) if torch.is_tensor(feats) else type(feats).__name__
             raise PluginError(f"{who}: embed of a batch of shape {tuple(x.shape)} gave {got}; expected (2, F) features")

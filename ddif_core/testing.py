@@ -195,8 +195,8 @@ def check_modality(modality_cls: type[Modality], options: BaseModel | None = Non
         data = mod.load(split)
         assert isinstance(data, Dataset), f"{mod.name}: load('{split}') must return a ddif_core.Dataset"
         assert tuple(data.sample_shape) == tuple(shape), (
-            f"{mod.name}: its info (dataset_info under these options) says {split} instances are {tuple(shape)}, load gave "
-            f"{tuple(data.sample_shape)}"
+            f"{mod.name}: its info (dataset_info under these options) says {split} instances are {tuple(shape)}, "
+            f"load gave {tuple(data.sample_shape)}"
         )
         y = data.labels
         assert y.dtype == torch.int64 and y.shape == (len(data),), f"{mod.name}: bad {split} labels"

@@ -101,8 +101,8 @@ def test_check_modality_names_a_missing_class_a_bad_network_and_a_warmup_that_do
             return super().forward(x)[:, :2]
 
     two = NetworkDef(name="twologits", build=lambda shape, classes, opts: TwoLogits(shape, classes, width=8))
-    with pytest.raises(AssertionError, match=r"toy: on loaded instances, network 'twologits': forward of \(3, 1, 8, 8\) "
-                                             r"gave \(3, 2\); expected \(3, 3\) logits"):
+    with pytest.raises(AssertionError, match=r"toy: on loaded instances, network 'twologits': forward of "
+                                             r"\(3, 1, 8, 8\) gave \(3, 2\); expected \(3, 3\) logits"):
         check_modality(ToyModality, network=two)
 
     with pytest.raises(AssertionError, match=r"toy: a warm-up of 4 fields \(layers 2, width 4, w0 30.0/30.0\) for 0 "

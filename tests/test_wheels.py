@@ -16,7 +16,8 @@ DISTRIBUTIONS = [
     (ROOT / "plugins" / "video", "ddif_video", "ddif_video", "video = ddif_video.plugin"),
     (ROOT / "plugins" / "audio", "ddif_audio", "ddif_audio", "audio = ddif_audio.plugin"),
     (ROOT / "plugins" / "voxel", "ddif_voxel", "ddif_voxel", "voxel = ddif_voxel.plugin"),
-    (ROOT / "docs" / "plugins" / "tutorial" / "ddif-signal", "ddif_signal", "ddif_signal", "signal = ddif_signal.plugin"),
+    (ROOT / "docs" / "plugins" / "tutorial" / "ddif-signal", "ddif_signal", "ddif_signal",
+     "signal = ddif_signal.plugin"),
 ]
 
 

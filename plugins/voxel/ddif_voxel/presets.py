@@ -36,9 +36,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "shapenet-ipc1-dc": _paper("shapenet", "dc", {"batch_real": 256}, 1_000),
     "shapenet-ipc1-tm": _paper("shapenet", "tm", dict(_TM), 15_000),
     # The offline primitives sized for `make demo`-like runs on a 2-core CPU within 15 minutes (all stages):
-    # 606 s here under load with OMP_NUM_THREADS=1, 98.7 +- 0.2 % (vanilla at the same budget: 75.0 +- 3.2 %),
-    # benchmarks/results/voxel_demo.json. 16^3 grids (4 fields of 941 parameters per class at IPC 1, the budget of 16^3) and
-    # conv3dnet at width 32 (2 blocks at 16^3): the 32^3 width-128 protocol costs ~3 GMAC per forward pass.
+    # 845 s here with OMP_NUM_THREADS=1 and three jobs on the 2 cores, 98.7 +- 0.5 % (vanilla at the same budget,
+    # DM's own SGD lr 1.0: 82.3 +- 2.6 %), benchmarks/results/voxel_run.json. 16^3 grids (4 fields of 941
+    # parameters per class at IPC 1, the budget of 16^3) and conv3dnet at width 32 (2 blocks at 16^3): the 32^3
+    # width-128 protocol costs ~3 GMAC per forward pass.
     "demo": {
         "run": {"dataset": "primitives", "ipc": 1, "loss": "dm", "param": "ddif"},
         "modality": {"resolution": 16, "primitives_per_class": 40, "primitives_test_per_class": 20},
