@@ -81,9 +81,9 @@ def run_presets(vanilla_lrs: list[float], name: str, extra: dict[str, object]) -
     """The demo with DDiF at 3 fields per class (the preset), at 1 field per class (as many decoded clips as
     vanilla) and vanilla (1 clip per class, the whole IPC-1 budget; DM's own SGD lr 1.0, momentum 0.5, then
     ``vanilla_lrs``)."""
-    rows = {"ddif": ["--param", "ddif"],
+    rows = {"vanilla": ["--param", "vanilla"], "ddif": ["--param", "ddif"],
             "ddif/1-field-per-class": ["--param", "ddif", "--set", "param.fields_per_class=1"],
-            "vanilla": ["--param", "vanilla"], **vanilla_sweep_rows(vanilla_lrs)}
+            **vanilla_sweep_rows(vanilla_lrs)}
     return demo_rows("video", rows, name, extra)
 
 
