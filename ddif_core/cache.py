@@ -155,7 +155,7 @@ def _remove_later(folder: Path) -> None:
 
 def generate_into_cache(generator_cls: type, options: Any = None, cache_dir: Path | None = None,
                         progress: Callable[[int, int], None] | None = None) -> Path:
-    """Run a data generator once into ``<cache>/data/<name>-<hash of options>/`` and return that folder.
+    """Run a data generator once into ``<cache>/data/<name>-<hash of options and version>/``; return that folder.
 
     :param generator_cls: a :class:`ddif_core.DataGenerator` subclass (``name``, ``Options``, ``make``).
     :param options: an instance of its ``Options``, a dict of option values, or None for the defaults.
@@ -167,7 +167,8 @@ def generate_into_cache(generator_cls: type, options: Any = None, cache_dir: Pat
             raise ConfigError(f"data generator {getattr(generator_cls, 'name', generator_cls)!r} has no Options")
         options = opts_cls.model_validate(options or {})
     name = str(generator_cls.name)
-    blob = json.dumps({"generator": name, "options": options.model_dump(mode="json")}, sort_keys=True)
+    blob = json.dumps({"generator": name, "options": options.model_dump(mode="json"),
+                       "version": int(getattr(generator_cls, "version", 1))}, sort_keys=True)
     folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "data"
     final = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
     if final.is_dir():

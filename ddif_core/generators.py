@@ -32,12 +32,15 @@ class DataGenerator(ABC):
     :cvar modality: the modality whose on-disk layout the output has (e.g. ``audio``).
     :cvar description: one line for ``ddif data list``.
     :cvar Options: the options model; ``ddif data make --set key=value`` sets its fields.
+    :cvar version: raise it whenever the files written for the same options change: the shared cache
+        (``<cache>/data/<name>-<hash>``) keys on it, so an upgraded plugin does not reuse the old output.
     """
 
     name: ClassVar[str]
     modality: ClassVar[str]
     description: ClassVar[str] = ""
     Options: ClassVar[type[GeneratorOptions]] = GeneratorOptions
+    version: ClassVar[int] = 1
 
     @abstractmethod
     def make(self, out_dir: Path, options: GeneratorOptions,

@@ -71,3 +71,13 @@ def test_generate_into_cache_runs_once_per_options(tmp_path):
     b = generate_into_cache(_Gen, {"seed": 2}, cache_dir=tmp_path)
     assert _Gen.made == [1, 2] and a != b and (b / "data.txt").read_text() == "2"
     assert a.parent == tmp_path / "data" and a.name.startswith("toy-gen-")
+
+
+def test_a_new_generator_version_is_generated_anew(tmp_path):
+    class _GenV2(_Gen):
+        version = 2
+
+    _Gen.made.clear()
+    a = generate_into_cache(_Gen, {"seed": 5}, cache_dir=tmp_path)
+    b = generate_into_cache(_GenV2, {"seed": 5}, cache_dir=tmp_path)
+    assert a != b and _Gen.made == [5, 5] and a.name.startswith("toy-gen-") and b.name.startswith("toy-gen-")

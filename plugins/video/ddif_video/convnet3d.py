@@ -1,8 +1,8 @@
 """ConvNet3D of the video distillation literature (Wang et al. 2024, MiniUCF).
 
 Three blocks of ``Conv3d(kernel (3, 7, 7), stride (1, 2, 2), padding (1, 3, 3)) -> ReLU -> max-pool``
-with 64, 128 and 128 filters and no normalisation; the first block pools space only (1, 2, 2), the
-others time and space (2, 2, 2). On a (3, 16, 112, 112) clip the last feature map is
+with 64, 128 and 128 filters (``width`` w gives w, 2w, 2w) and no normalisation; the first block pools
+space only (1, 2, 2), the others time and space (2, 2, 2). On a (3, 16, 112, 112) clip the last feature map is
 128 x 4 x 2 x 2, whose flattening is the 2,048-d embedding distribution matching compares. The
 classifier averages that map over space, applies dropout 0.5 and a 1x1x1 convolution to class
 scores per time step, and takes the maximum over time.
@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-CHANNELS = (64, 128, 128)
+#: Filters of the three blocks relative to the first block's width (64, 128, 128 at the default width 64).
+CHANNEL_FACTORS = (1, 2, 2)
 POOLS = ((1, 2, 2), (2, 2, 2), (2, 2, 2))
 
 
@@ -27,17 +28,18 @@ def _conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
 class ConvNet3D(nn.Module):
     """``(B, C, T, H, W) -> (B, num_classes)``; ``embed`` gives the flattened last feature map."""
 
-    def __init__(self, in_channels: int, num_classes: int, clip: tuple[int, int, int], dropout: float = 0.5) -> None:
+    def __init__(self, in_channels: int, num_classes: int, clip: tuple[int, int, int], dropout: float = 0.5,
+                 width: int = 64) -> None:
         super().__init__()
         t, h, w = (int(v) for v in clip)
-        if in_channels < 1 or num_classes < 1 or min(t, h, w) < 1:
+        if in_channels < 1 or num_classes < 1 or width < 1 or min(t, h, w) < 1:
             raise ValueError(
-                f"ConvNet3D needs positive channels, classes and clip size, got in_channels={in_channels}, "
-                f"num_classes={num_classes}, clip={clip}"
+                f"ConvNet3D needs positive channels, classes, width and clip size, got in_channels={in_channels}, "
+                f"num_classes={num_classes}, width={width}, clip={clip}"
             )
         layers: list[nn.Module] = []
         cin = in_channels
-        for cout, pool in zip(CHANNELS, POOLS):
+        for cout, pool in zip((width * f for f in CHANNEL_FACTORS), POOLS):
             layers += [nn.Conv3d(cin, cout, kernel_size=(3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3)), nn.ReLU()]
             h, w = _conv_out(h, 7, 2, 3), _conv_out(w, 7, 2, 3)
             kernel = tuple(k if size >= k else 1 for k, size in zip(pool, (t, h, w)))

@@ -34,3 +34,11 @@ def test_dropout_only_in_training():
     net = ConvNet3D(3, 4, (4, 16, 16)).eval()
     x = torch.randn(2, 3, 4, 16, 16)
     assert torch.equal(net(x), net(x))
+
+
+def test_width_option_scales_the_blocks():
+    net = build_convnet3d((3, 8, 32, 32), 10, ConvNet3DOptions(width=16))
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv3d)]
+    assert [c.out_channels for c in convs] == [16, 32, 32, 10]
+    assert net.feature_dim == 32 * net.feature_shape[1] * net.feature_shape[2] * net.feature_shape[3]
+    assert net(torch.randn(2, 3, 8, 32, 32)).shape == (2, 10)
