@@ -8,7 +8,7 @@ classifier averages that map over space, applies dropout 0.5 and a 1x1x1 convolu
 scores per time step, and takes the maximum over time.
 
 Smaller clips (CPU presets, tests) work too: a pool whose axis has shrunk to one step is skipped on
-that axis, so the embedding is ``128 x T' x H' x W'`` of whatever remains.
+that axis, so the embedding is ``2w x T' x H' x W'`` of whatever remains (w the width, 64 by default).
 """
 
 from __future__ import annotations
